@@ -1,0 +1,34 @@
+"""pitch_shift: move f0 by a number of semitones, keeping the formants."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import vcfx
+
+from .features import WorldState
+
+
+class PitchShift(vcfx.Effect):
+    """Shift the pitch by ``semitones`` with the WORLD vocoder.
+
+    f0 is multiplied by ``2 ** (semitones / 12)`` on voiced frames; the
+    spectral envelope is kept, so formants stay where they were. The
+    length does not change. ``semitones`` may be a :class:`vcfx.Curve` to
+    shift only part of the voice.
+    """
+
+    name = "pitch_shift"
+    summary = "Shift pitch by semitones (WORLD), formants kept"
+    params = (
+        vcfx.Param("semitones", float, 0.0, "Pitch change; +12 is an octave up", unit="st",
+                   low=-24.0, high=24.0, curve=True),
+    )
+    domains = ("world",)
+    examples = ({"semitones": 4.0}, {"semitones": -4.0})
+
+    def process_world(self, state: WorldState, ctx: vcfx.Context) -> WorldState:
+        for i, ch in enumerate(state.channels):
+            semitones = vcfx.at_times(self.semitones, state.frame_times(i))
+            ch.f0 = ch.f0 * np.exp2(semitones / 12.0)
+        return state

@@ -1,0 +1,90 @@
+import numpy as np
+import pytest
+import pyworld
+
+import vcfx
+from vcfx import Chain
+from vcfx.chain import plan
+
+
+class Counter:
+    def __init__(self, monkeypatch, *names):
+        self.calls = {n: 0 for n in names}
+        for name in names:
+            real = getattr(pyworld, name)
+
+            def spy(*args, _real=real, _name=name, **kwargs):
+                self.calls[_name] += 1
+                return _real(*args, **kwargs)
+
+            monkeypatch.setattr(pyworld, name, spy)
+
+
+def test_world_run_is_analysed_and_synthesised_once_per_channel(monkeypatch, stereo_voice):
+    counter = Counter(monkeypatch, "dio", "harvest", "cheaptrick", "d4c", "synthesize")
+    chain = Chain.from_spec("pitch_shift=semitones=2,pitch_shift=semitones=1,pitch_shift=semitones=1")
+    assert [d for d, _ in plan(list(chain))] == ["world"]
+    out = chain(stereo_voice)
+    assert counter.calls == {"dio": 2, "harvest": 0, "cheaptrick": 2, "d4c": 2, "synthesize": 2}
+    single = vcfx.effect("pitch_shift", semitones=4)(stereo_voice)
+    np.testing.assert_allclose(out.samples, single.samples, atol=1e-6)
+
+
+def test_spec_round_trip():
+    spec = "pitch_shift=semitones=4,pitch_shift=semitones=curve(0:0;1.5:-3)"
+    chain = Chain.from_spec(spec, seed=3)
+    assert chain.to_spec() == spec
+    assert Chain.from_spec(chain.to_spec(), seed=3) == chain
+    assert Chain.from_dict(chain.to_dict()) == chain
+    assert repr(chain) == (
+        "Chain([PitchShift(semitones=4.0), "
+        "PitchShift(semitones=Curve([(0.0, 0.0), (1.5, -3.0)]))], seed=3)"
+    )
+
+
+@pytest.mark.parametrize(
+    "spec, error, phrase",
+    [
+        ("pich_shift=semitones=2", vcfx.PluginError, 'did you mean "pitch_shift"'),
+        ("pitch_shift=semitone=2", vcfx.SpecError, 'did you mean "semitones"'),
+        ("pitch_shift=semitones=abc", vcfx.ParameterError, "semitones=abc is not a number"),
+        ("pitch_shift=semitones=40", vcfx.ParameterError, r"semitones=40 is outside \[-24, 24\]"),
+        ("pitch_shift=semitones=1:semitones=2", vcfx.SpecError, "given twice"),
+        ("pitch_shift=semitones", vcfx.SpecError, "is not key=value"),
+        ("", vcfx.SpecError, "empty"),
+        ("pitch_shift=semitones=curve(1:0;0:2)", vcfx.ParameterError, "increase strictly"),
+        ("pitch_shift=semitones=curve(0:0", vcfx.SpecError, "unbalanced"),
+    ],
+)
+def test_bad_specs(spec, error, phrase):
+    with pytest.raises(error, match=phrase):
+        Chain.from_spec(spec)
+
+
+def test_chain_is_a_list_and_an_effect(voice):
+    chain = Chain()
+    chain.append(vcfx.effect("pitch_shift", semitones=1))
+    chain.insert(0, vcfx.effect("pitch_shift", semitones=2))
+    assert len(chain) == 2 and chain[0].semitones == 2
+    outer = Chain([chain, vcfx.effect("pitch_shift", semitones=-3)])
+    assert isinstance(outer(voice.audio), vcfx.Audio)
+    with pytest.raises(vcfx.ParameterError, match="holds Effect objects"):
+        chain.append("pitch_shift")
+
+
+def test_process_keeps_the_callers_layout(voice):
+    chain = Chain.from_spec("pitch_shift=semitones=1")
+    y = voice.audio.samples[0]
+    assert chain.process(y, 22050).shape == y.shape
+    frames_last = np.stack([y, y], axis=1)
+    out = chain.process(frames_last, 22050, layout="channels_last")
+    assert out.shape == frames_last.shape
+    with pytest.raises(vcfx.AudioError, match="sample_rate=0"):
+        chain.process(y, 0)
+    with pytest.raises(vcfx.AudioError, match="use chain.process"):
+        chain(y)
+
+
+def test_too_short_input_is_a_clear_error():
+    with pytest.raises(vcfx.AudioError, match="too short for the world domain"):
+        vcfx.effect("pitch_shift", semitones=1)(vcfx.Audio(np.zeros((1, 50)), 16000))

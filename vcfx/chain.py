@@ -1,0 +1,267 @@
+"""The chain runner: plans domains so consecutive effects share one analysis."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, MutableSequence
+from typing import Any
+
+import numpy as np
+
+from .audio import Audio
+from .effect import WAVEFORM, Context, Effect
+from .errors import AudioError, EffectError, ParameterError, SpecError, VcfxError
+
+__all__ = ["Chain", "plan"]
+
+
+def plan(effects: list[Effect]) -> list[tuple[str, list[Effect]]]:
+    """Choose a domain for every effect and group consecutive ones.
+
+    Minimises the number of groups (each non-waveform group costs one
+    analysis and one synthesis), then prefers each effect's first-listed
+    domain. Returns ``[(domain, [effects...]), ...]``.
+    """
+    if not effects:
+        return []
+    # best[d] = (groups, preference penalty, choices) for a prefix ending in domain d
+    best: dict[str, tuple[int, int, list[str]]] = {}
+    for i, eff in enumerate(effects):
+        new: dict[str, tuple[int, int, list[str]]] = {}
+        for rank, dom in enumerate(eff.domains):
+            if i == 0:
+                new[dom] = (1, rank, [dom])
+                continue
+            options = [
+                (g + (prev != dom), pen + rank, choice + [dom]) for prev, (g, pen, choice) in best.items()
+            ]
+            new[dom] = min(options, key=lambda o: (o[0], o[1]))
+        best = new
+    _, _, choice = min(best.values(), key=lambda o: (o[0], o[1]))
+    groups: list[tuple[str, list[Effect]]] = []
+    for eff, dom in zip(effects, choice):
+        if groups and groups[-1][0] == dom:
+            groups[-1][1].append(eff)
+        else:
+            groups.append((dom, [eff]))
+    return groups
+
+
+def _label(eff: Effect) -> str:
+    from .plugins import owner
+
+    info = owner(eff.name)
+    if info is None or info.distribution in (None, "vcfx"):
+        return f'effect "{eff.name}"'
+    return f'effect "{eff.name}" ({info.label})'
+
+
+def _length_ok(actual: int, expected: int | None) -> bool:
+    return expected is None or abs(actual - expected) <= max(2, math.ceil(expected * 0.001))
+
+
+class Chain(Effect, MutableSequence):
+    """A list of effects applied in order; itself an effect.
+
+    Consecutive effects that share a domain (for example the WORLD vocoder's
+    features) are run on one analysis and one synthesis.
+
+    Parameters
+    ----------
+    effects : iterable of Effect
+    seed : int, optional
+        Seed of the random generators handed to the effects: the same seed
+        gives the same output. Without one, every run draws fresh entropy.
+    options : dict, optional
+        Per-domain options, e.g. ``{"world": {"f0_method": "harvest"}}``.
+
+    Examples
+    --------
+    >>> chain = vcfx.Chain([vcfx.effect("pitch_shift", semitones=4)], seed=0)
+    >>> out = chain(vcfx.load("voice.wav"))
+    >>> y = chain.process(y, 22050)          # NumPy in, NumPy out
+    """
+
+    name = "chain"
+    summary = "Effects applied in order."
+
+    def __init__(self, effects: Iterable[Effect] = (), seed: int | None = None, options=None):
+        object.__setattr__(self, "_effects", [])
+        for eff in effects:
+            self.append(eff)
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+            raise ParameterError(f"seed={seed!r} must be a non-negative integer")
+        self.seed = None if seed is None else int(seed)
+        self.options = dict(options or {})
+
+    # -- list behaviour ---------------------------------------------------
+    @staticmethod
+    def _check(eff: Any) -> Effect:
+        if not isinstance(eff, Effect):
+            raise ParameterError(f"a chain holds Effect objects, got {type(eff).__name__}: {eff!r}")
+        return eff
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return Chain(self._effects[index], seed=self.seed, options=self.options)
+        return self._effects[index]
+
+    def __setitem__(self, index, value):
+        if isinstance(index, slice):
+            self._effects[index] = [self._check(e) for e in value]
+        else:
+            self._effects[index] = self._check(value)
+
+    def __delitem__(self, index):
+        del self._effects[index]
+
+    def __len__(self) -> int:
+        return len(self._effects)
+
+    def insert(self, index: int, value: Effect) -> None:
+        self._effects.insert(index, self._check(value))
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Chain):
+            return NotImplemented
+        return self._effects == other._effects and self.seed == other.seed
+
+    def __repr__(self) -> str:
+        inner = ", ".join(map(repr, self._effects))
+        seed = f", seed={self.seed}" if self.seed is not None else ""
+        return f"Chain([{inner}]{seed})"
+
+    # -- running ---------------------------------------------------------------
+    def __call__(self, audio: Audio, *, seed=None) -> Audio:
+        """Run the chain on ``audio``; ``seed`` overrides the chain's own seed."""
+        if not isinstance(audio, Audio):
+            raise AudioError(
+                f"a chain takes vcfx.Audio, got {type(audio).__name__}; "
+                "use chain.process(array, sample_rate) for NumPy arrays"
+            )
+        ctx = Context.from_seed(self.seed if seed is None else seed, self.options)
+        return self.process_waveform(audio, ctx)
+
+    def expected_frames(self, frames: int, sample_rate: int) -> int | None:
+        for eff in self._effects:
+            if frames is None:
+                return None
+            frames = eff.expected_frames(frames, sample_rate)
+        return frames
+
+    def min_frames(self, sample_rate: int) -> int:
+        return max([1] + [e.min_frames(sample_rate) for e in self._effects])
+
+    def process_waveform(self, audio: Audio, ctx: Context) -> Audio:
+        from .plugins import domain
+
+        contexts = dict(zip(map(id, self._effects), ctx.spawn(len(self._effects))))
+        for dom_name, group in plan(self._effects):
+            if dom_name == WAVEFORM:
+                for eff in group:
+                    audio = _run_waveform(eff, audio, contexts[id(eff)])
+                continue
+            dom = domain(dom_name)
+            expected = audio.frames
+            for eff in group:
+                _check_min_length(eff, audio)
+                expected = None if expected is None else eff.expected_frames(expected, audio.sample_rate)
+            if audio.frames < dom.min_frames(audio.sample_rate):
+                raise AudioError(
+                    f"audio of {audio.frames} frames is too short for the {dom_name} domain "
+                    f"(needs at least {dom.min_frames(audio.sample_rate)} at {audio.sample_rate} Hz)"
+                )
+            with _blame(f'domain "{dom_name}" analysis'):
+                state = dom.analyze(audio, ctx)
+            for eff in group:
+                with _blame(_label(eff)):
+                    state = getattr(eff, f"process_{dom_name}")(state, contexts[id(eff)])
+            with _blame(f'domain "{dom_name}" synthesis'):
+                out = dom.synthesize(state, ctx)
+            _check_output(f"{dom_name} run of {', '.join(e.name for e in group)}", audio, out, expected,
+                          group)
+            audio = out
+        return audio
+
+    # -- description -------------------------------------------------------------
+    def to_spec(self) -> str:
+        """The chain as a spec string, e.g. ``pitch_shift=semitones=4,tempo=rate=0.8``."""
+        return ",".join(e.to_spec() for e in self._effects)
+
+    @classmethod
+    def from_spec(cls, spec: str, seed: int | None = None) -> "Chain":
+        """Parse ``name=key=value:key=value,name2=...`` (ffmpeg-style)."""
+        from .spec import parse_spec
+
+        return cls(parse_spec(spec), seed=seed)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        if self.seed is not None:
+            data["seed"] = self.seed
+        data["effects"] = [e.to_dict() for e in self._effects]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Chain":
+        if not isinstance(data, dict) or not isinstance(data.get("effects"), list):
+            raise SpecError('a chain preset needs a list called "effects"')
+        unknown = set(data) - {"seed", "effects", "options"}
+        if unknown:
+            raise SpecError(f"unknown preset keys {sorted(unknown)}; known: seed, effects, options")
+        return cls(
+            [Effect.from_dict(e) for e in data["effects"]],
+            seed=data.get("seed"),
+            options=data.get("options"),
+        )
+
+
+class _blame:
+    """Turn any exception inside the block into an EffectError naming who failed."""
+
+    def __init__(self, who: str):
+        self.who = who
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc is None or isinstance(exc, (KeyboardInterrupt, SystemExit, EffectError)):
+            return False
+        kind = type(exc).__name__
+        detail = str(exc) if isinstance(exc, VcfxError) else f"{kind}: {exc}"
+        raise EffectError(f"{self.who} failed: {detail}") from exc
+
+
+def _check_min_length(eff: Effect, audio: Audio) -> None:
+    need = eff.min_frames(audio.sample_rate)
+    if audio.frames < need:
+        raise AudioError(
+            f"audio of {audio.frames} frames ({audio.duration_s * 1000:.1f} ms) is too short for "
+            f'effect "{eff.name}": it needs at least {need} frames at {audio.sample_rate} Hz'
+        )
+
+
+def _run_waveform(eff: Effect, audio: Audio, ctx: Context) -> Audio:
+    _check_min_length(eff, audio)
+    with _blame(_label(eff)):
+        out = eff.process_waveform(audio, ctx)
+    _check_output(_label(eff), audio, out, eff.expected_frames(audio.frames, audio.sample_rate), [eff])
+    return out
+
+
+def _check_output(who: str, before: Audio, out: Any, expected: int | None, group: list[Effect]) -> None:
+    if not isinstance(out, Audio):
+        raise EffectError(f"{who} returned {type(out).__name__}, expected vcfx.Audio")
+    if out.sample_rate != before.sample_rate and not any(e.changes_sample_rate for e in group):
+        raise EffectError(
+            f"{who} changed the sample rate from {before.sample_rate} to {out.sample_rate} "
+            "without declaring changes_sample_rate"
+        )
+    if out.channels != before.channels and not any(e.changes_channels for e in group):
+        raise EffectError(
+            f"{who} changed the channel count from {before.channels} to {out.channels} "
+            "without declaring changes_channels"
+        )
+    if not _length_ok(out.frames, expected):
+        raise EffectError(f"{who} returned {out.frames} frames, expected {expected}")

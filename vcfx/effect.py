@@ -1,0 +1,176 @@
+"""The Effect base class: declared parameters, validation, serialisation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .audio import Audio
+from .errors import ParameterError
+from .params import Param
+
+__all__ = ["Effect", "Context", "WAVEFORM"]
+
+WAVEFORM = "waveform"
+"""The built-in domain: effects that take and return :class:`Audio`."""
+
+
+@dataclass
+class Context:
+    """What the chain hands an effect besides the data.
+
+    Attributes
+    ----------
+    rng : numpy.random.Generator
+        This effect's own generator, derived from the chain's seed. Use it
+        for every random draw.
+    seed_sequence : numpy.random.SeedSequence
+        The sequence ``rng`` was built from, for effects that run sub-chains.
+    options : dict
+        Per-domain options given to the chain (``{"world": {...}}``).
+    """
+
+    rng: np.random.Generator
+    seed_sequence: np.random.SeedSequence
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def from_seed(cls, seed=None, options=None) -> "Context":
+        seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        return cls(np.random.Generator(np.random.PCG64(seq)), seq, dict(options or {}))
+
+    def spawn(self, n: int) -> list["Context"]:
+        """Independent child contexts, one per sub-effect."""
+        return [Context.from_seed(s, self.options) for s in self.seed_sequence.spawn(n)]
+
+
+class Effect:
+    """Base class of every effect.
+
+    A subclass sets :attr:`name`, declares :attr:`params` and implements
+    ``process_<domain>`` for each domain it lists in :attr:`domains`: for the
+    built-in ``"waveform"`` domain that is ``process_waveform(audio, ctx) ->
+    Audio``; other domains (such as ``"world"``) come from plugins and say
+    what their data look like.
+
+    Parameters are keyword arguments, validated on construction and on
+    every assignment::
+
+        >>> import vcfx
+        >>> shift = vcfx.effect("pitch_shift", semitones=4)
+        >>> shift.semitones = 40
+        Traceback (most recent call last):
+        vcfx.errors.ParameterError: semitones=40 is outside [-24, 24]
+    """
+
+    name: ClassVar[str] = ""
+    """Registered name, as used in chain specs."""
+    summary: ClassVar[str] = ""
+    """One line describing what the effect does."""
+    params: ClassVar[tuple[Param, ...]] = ()
+    """Declared parameters."""
+    domains: ClassVar[tuple[str, ...]] = (WAVEFORM,)
+    """Domains this effect can work in, most preferred first."""
+    changes_sample_rate: ClassVar[bool] = False
+    changes_channels: ClassVar[bool] = False
+    examples: ClassVar[tuple[dict[str, Any], ...]] = ()
+    """Parameter sets worth hearing; used by ``vcfx demo`` and the docs."""
+
+    def __init__(self, **values: Any):
+        declared = {p.name: p for p in self.params}
+        unknown = sorted(set(values) - set(declared))
+        if unknown:
+            raise ParameterError(
+                f'effect "{self.name}" has no parameter {", ".join(map(repr, unknown))}. '
+                f"Known: {', '.join(declared) or '(none)'}"
+            )
+        for p in self.params:
+            setattr(self, p.name, values.get(p.name, p.default))
+        self.validate()
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        for p in type(self).params:
+            if p.name == key:
+                value = p.validate(value)
+                break
+        object.__setattr__(self, key, value)
+
+    def validate(self) -> None:
+        """Check combinations of parameters; raise ParameterError when they conflict."""
+
+    # -- the contract -----------------------------------------------------
+    def expected_frames(self, frames: int, sample_rate: int) -> int | None:
+        """Output length for an input of ``frames``; ``None`` when it cannot be known."""
+        return frames
+
+    def min_frames(self, sample_rate: int) -> int:
+        """Shortest input this effect handles; shorter input is an AudioError."""
+        return 1
+
+    # -- calling ---------------------------------------------------------------
+    def __call__(self, audio: Audio, *, seed=None) -> Audio:
+        """Apply the effect to ``audio`` (with all of the chain's checks)."""
+        from .chain import Chain
+
+        return Chain([self], seed=seed)(audio)
+
+    def process(self, array, sample_rate: int, *, seed=None, layout="channels_first") -> np.ndarray:
+        """Apply to a NumPy array and return an array laid out like the input.
+
+        Parameters
+        ----------
+        array : np.ndarray [shape=(frames,) or (channels, frames) or (frames, channels)]
+        sample_rate : int
+        seed : int, optional
+        layout : {"channels_first", "channels_last"}
+            See :meth:`Audio.from_array`.
+        """
+        x = np.asarray(array)
+        out = self(Audio.from_array(x, sample_rate, layout=layout), seed=seed).samples
+        if x.ndim == 1:
+            return out[0].copy()
+        return out.T.copy() if layout == "channels_last" else out.copy()
+
+    # -- description -----------------------------------------------------------
+    def param_values(self) -> dict[str, Any]:
+        """Current values of the declared parameters."""
+        return {p.name: getattr(self, p.name) for p in self.params}
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"effect": name, param: value, ...}``; inverse of :meth:`from_dict`."""
+        return {"effect": self.name} | {
+            p.name: p.to_json(getattr(self, p.name)) for p in self.params
+        }
+
+    @staticmethod
+    def from_dict(data: dict[str, Any]) -> "Effect":
+        """Build a registered effect from :meth:`to_dict` output."""
+        from .plugins import effect
+
+        data = dict(data)
+        name = data.pop("effect", None)
+        if not isinstance(name, str):
+            raise ParameterError(f'an effect entry needs an "effect" name, got {data!r}')
+        return effect(name, **data)
+
+    def to_spec(self) -> str:
+        """This effect as a chain spec item, e.g. ``pitch_shift=semitones=4``."""
+        changed = [
+            f"{p.name}={p.format(getattr(self, p.name))}"
+            for p in self.params
+            if getattr(self, p.name) != p.default
+        ]
+        return self.name + ("=" + ":".join(changed) if changed else "")
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.param_values().items())
+        return f"{type(self).__name__}({args})"
+
+    def __eq__(self, other) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.param_values() == other.param_values()
+
+    __hash__ = None
