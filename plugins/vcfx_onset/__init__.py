@@ -1,0 +1,1 @@
+"""Onset detection and syllable slicing."""

@@ -1,0 +1,1 @@
+"""Named chains, such as the voice-converter study's voice_changer."""
