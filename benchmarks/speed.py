@@ -1,0 +1,153 @@
+"""Speed of vcfx against the study's pipeline and the libraries a user would pick instead.
+
+Run:  python benchmarks/speed.py [--repeat N] [--audio PATH]
+
+Prints one table from one run: seconds of work per second of audio (real-time
+factor, RTF; lower is faster) for each task, and each vcfx row's speed-up
+over its baseline measured in the same run. Uses ../shared/audio/speech.wav
+when present, else the built-in example voice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+import librosa
+import numpy as np
+import pedalboard
+import pyworld
+import scipy.signal
+
+import vcfx
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "audio"
+SR = 22050
+
+
+# -- the study's voice_changer, re-implemented faithfully (one WORLD round trip per pitch step) ----
+def _study_world(audio, sr, change_f0):
+    _f0, t = pyworld.dio(audio, sr)
+    f0 = pyworld.stonemask(audio, _f0, t, sr)
+    f0 = change_f0(f0)
+    sp = pyworld.cheaptrick(audio, f0, t, sr)
+    ap = pyworld.d4c(audio, f0, t, sr)
+    return pyworld.synthesize(f0, sp, ap, sr)
+
+
+def study_std_change(audio, sr, alpha):
+    def change(f0):
+        voiced = np.nonzero(f0)
+        mean = np.mean(f0[voiced])
+        f0[voiced] = (f0[voiced] - mean) * alpha + mean
+        return f0
+
+    return _study_world(audio, sr, change)
+
+
+def study_key_change(audio, sr, key):
+    return _study_world(audio, sr, lambda f0: f0 + f0 * key / 12)
+
+
+def study_tempo(audio, sr, rate):
+    # the study called SoX's tempo; Rubber Band (through pedalboard) is the pip-installable equivalent
+    return pedalboard.time_stretch(audio.astype(np.float32)[np.newaxis], sr, rate)[0].astype(np.float64)
+
+
+def study_voice_changer(audio, sr, pitch=1.2, pitch_var=0.5, tempo=0.7, noise=0.01, rng=None):
+    audio = study_std_change(audio, sr, pitch_var)
+    audio = study_key_change(audio, sr, pitch)
+    audio = study_tempo(audio, sr, tempo)
+    rng = rng or np.random.default_rng(0)
+    return audio + noise * rng.normal(0, 1, np.size(audio))
+
+
+# -- measuring -------------------------------------------------------------------------------------
+def best_of(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times), statistics.median(times)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--audio", type=Path, default=SHARED / "speech.wav")
+    args = parser.parse_args(argv)
+
+    voice = vcfx.load(args.audio, sample_rate=SR, mono=True) if args.audio.is_file() else vcfx.example_voice()
+    x64 = voice.samples[0].astype(np.float64)
+    x32 = voice.samples[0]
+    ir = _room_ir(SR)
+    seconds = voice.duration_s
+    print(f"audio: {args.audio if args.audio.is_file() else 'example voice'} as mono {SR} Hz, {seconds:.2f} s; "
+          f"best of {args.repeat}\n")
+
+    rows = []  # (task, implementation, best seconds, baseline key or None)
+
+    def measure(task, impl, fn, baseline=None):
+        best, _ = best_of(fn, args.repeat)
+        rows.append((task, impl, best, baseline))
+
+    vc = vcfx.preset("voice_changer", pitch=1.2, pitch_var=0.5, tempo=0.7, change=False, noise=0.01, reverb=False)
+    vc.seed = 0
+    measure("voice_changer", "study pipeline (2 WORLD round trips)", lambda: study_voice_changer(x64.copy(), SR))
+    measure("voice_changer", "vcfx preset", lambda: vc(voice), baseline="study pipeline (2 WORLD round trips)")
+
+    ps = vcfx.effect("pitch_shift", semitones=4)
+    measure("pitch_shift +4", "pedalboard.PitchShift", lambda: pedalboard.PitchShift(4)(x32, SR))
+    measure("pitch_shift +4", "librosa.effects.pitch_shift", lambda: librosa.effects.pitch_shift(x32, sr=SR, n_steps=4))
+    measure("pitch_shift +4", "vcfx pitch_shift (WORLD)", lambda: ps(voice), baseline="pedalboard.PitchShift")
+
+    tempo = vcfx.effect("tempo", rate=0.8)
+    measure("tempo 0.8", "pedalboard.time_stretch", lambda: pedalboard.time_stretch(x32, SR, 0.8))
+    measure("tempo 0.8", "librosa.effects.time_stretch", lambda: librosa.effects.time_stretch(x32, rate=0.8))
+    measure("tempo 0.8", "vcfx tempo", lambda: tempo(voice), baseline="pedalboard.time_stretch")
+
+    measure("reverb", "scipy.signal.fftconvolve", lambda: scipy.signal.fftconvolve(x32, ir))
+    measure("reverb", "pedalboard.Convolution", lambda: _pedalboard_convolution(x32, ir))
+    reverb = vcfx.effect("reverb", rt60_s=0.5)
+    measure("reverb", "vcfx reverb", lambda: reverb(voice), baseline="scipy.signal.fftconvolve")
+
+    rng = np.random.default_rng(0)
+    direct = lambda: _direct_noise_reverb(x32, ir, rng)  # noqa: E731
+    wave_chain = vcfx.Chain([vcfx.effect("noise", snr_db=20), vcfx.effect("reverb", rt60_s=0.5)], seed=0)
+    measure("noise + reverb", "numpy + scipy directly", direct)
+    measure("noise + reverb", "vcfx chain", lambda: wave_chain(voice), baseline="numpy + scipy directly")
+
+    _print(rows, seconds)
+
+
+def _room_ir(sr):
+    n = int(0.5 * sr)
+    rng = np.random.default_rng(1)
+    return (rng.normal(size=n) * np.exp(-6.9 * np.arange(n) / n)).astype(np.float32)
+
+
+def _pedalboard_convolution(x, ir):
+    return pedalboard.Convolution(ir[np.newaxis], sample_rate=SR)(x, SR)
+
+
+def _direct_noise_reverb(x, ir, rng):
+    power = np.mean(x.astype(np.float64) ** 2)
+    y = x + rng.normal(0, np.sqrt(power / 100), x.shape)
+    return scipy.signal.fftconvolve(y, ir)
+
+
+def _print(rows, seconds):
+    best = {(task, impl): t for task, impl, t, _ in rows}
+    print(f"{'task':<16} {'implementation':<38} {'RTF':>7} {'vs baseline':>12}")
+    print("-" * 76)
+    for task, impl, t, base in rows:
+        ratio = f"{best[(task, base)] / t:.2f}x" if base else ""
+        print(f"{task:<16} {impl:<38} {t / seconds:7.3f} {ratio:>12}")
+    print("\nvs baseline: baseline time / vcfx time (above 1 is faster than the baseline).")
+
+
+if __name__ == "__main__":
+    main()
