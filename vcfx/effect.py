@@ -11,7 +11,7 @@ from .audio import Audio
 from .errors import ParameterError
 from .params import Param
 
-__all__ = ["Effect", "Context", "WAVEFORM"]
+__all__ = ["Effect", "Context", "Configurable", "WAVEFORM"]
 
 WAVEFORM = "waveform"
 """The built-in domain: effects that take and return :class:`Audio`."""
@@ -46,7 +46,69 @@ class Context:
         return [Context.from_seed(s, self.options) for s in self.seed_sequence.spawn(n)]
 
 
-class Effect:
+class Configurable:
+    """Declared keyword parameters, validated on construction and on every assignment.
+
+    The part of :class:`Effect` that other plugin-provided objects (such as
+    :class:`vcfx.Slicer`) share: a subclass sets :attr:`name` and declares
+    :attr:`params`; ``__init__``, assignment, ``repr``, equality and
+    :meth:`to_dict` all read that one declaration.
+    """
+
+    name: ClassVar[str] = ""
+    """Registered name, as used in chain specs."""
+    summary: ClassVar[str] = ""
+    """One line describing what it does."""
+    params: ClassVar[tuple[Param, ...]] = ()
+    """Declared parameters."""
+    _noun: ClassVar[str] = "effect"
+    """What the object is called in messages and :meth:`to_dict` (``"effect"``, ``"slicer"``)."""
+
+    def __init__(self, **values: Any):
+        declared = {p.name: p for p in self.params}
+        unknown = sorted(set(values) - set(declared))
+        if unknown:
+            raise ParameterError(
+                f'{self._noun} "{self.name}" has no parameter {", ".join(map(repr, unknown))}. '
+                f"Known: {', '.join(declared) or '(none)'}"
+            )
+        for p in self.params:
+            setattr(self, p.name, values.get(p.name, p.default))
+        self.validate()
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        for p in type(self).params:
+            if p.name == key:
+                value = p.validate(value)
+                break
+        object.__setattr__(self, key, value)
+
+    def validate(self) -> None:
+        """Check combinations of parameters; raise ParameterError when they conflict."""
+
+    def param_values(self) -> dict[str, Any]:
+        """Current values of the declared parameters."""
+        return {p.name: getattr(self, p.name) for p in self.params}
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"effect": name, param: value, ...}`` (``"slicer"`` for a slicer)."""
+        return {self._noun: self.name} | {
+            p.name: p.to_json(getattr(self, p.name)) for p in self.params
+        }
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.param_values().items())
+        return f"{type(self).__name__}({args})"
+
+    def __eq__(self, other) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.param_values() == other.param_values()
+
+    __hash__ = None
+
+
+class Effect(Configurable):
     """Base class of every effect.
 
     A subclass sets :attr:`name`, declares :attr:`params` and implements
@@ -65,40 +127,12 @@ class Effect:
         vcfx.errors.ParameterError: semitones=40 is outside [-24, 24]
     """
 
-    name: ClassVar[str] = ""
-    """Registered name, as used in chain specs."""
-    summary: ClassVar[str] = ""
-    """One line describing what the effect does."""
-    params: ClassVar[tuple[Param, ...]] = ()
-    """Declared parameters."""
     domains: ClassVar[tuple[str, ...]] = (WAVEFORM,)
     """Domains this effect can work in, most preferred first."""
     changes_sample_rate: ClassVar[bool] = False
     changes_channels: ClassVar[bool] = False
     examples: ClassVar[tuple[dict[str, Any], ...]] = ()
     """Parameter sets worth hearing; used by ``vcfx demo`` and the docs."""
-
-    def __init__(self, **values: Any):
-        declared = {p.name: p for p in self.params}
-        unknown = sorted(set(values) - set(declared))
-        if unknown:
-            raise ParameterError(
-                f'effect "{self.name}" has no parameter {", ".join(map(repr, unknown))}. '
-                f"Known: {', '.join(declared) or '(none)'}"
-            )
-        for p in self.params:
-            setattr(self, p.name, values.get(p.name, p.default))
-        self.validate()
-
-    def __setattr__(self, key: str, value: Any) -> None:
-        for p in type(self).params:
-            if p.name == key:
-                value = p.validate(value)
-                break
-        object.__setattr__(self, key, value)
-
-    def validate(self) -> None:
-        """Check combinations of parameters; raise ParameterError when they conflict."""
 
     # -- the contract -----------------------------------------------------
     def expected_frames(self, frames: int, sample_rate: int) -> int | None:
@@ -134,16 +168,6 @@ class Effect:
         return out.T.copy() if layout == "channels_last" else out.copy()
 
     # -- description -----------------------------------------------------------
-    def param_values(self) -> dict[str, Any]:
-        """Current values of the declared parameters."""
-        return {p.name: getattr(self, p.name) for p in self.params}
-
-    def to_dict(self) -> dict[str, Any]:
-        """``{"effect": name, param: value, ...}``; inverse of :meth:`from_dict`."""
-        return {"effect": self.name} | {
-            p.name: p.to_json(getattr(self, p.name)) for p in self.params
-        }
-
     @staticmethod
     def from_dict(data: dict[str, Any]) -> "Effect":
         """Build a registered effect from :meth:`to_dict` output."""
@@ -163,14 +187,3 @@ class Effect:
             if getattr(self, p.name) != p.default
         ]
         return self.name + ("=" + ":".join(changed) if changed else "")
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.param_values().items())
-        return f"{type(self).__name__}({args})"
-
-    def __eq__(self, other) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        return self.param_values() == other.param_values()
-
-    __hash__ = None
