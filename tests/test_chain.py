@@ -88,3 +88,24 @@ def test_process_keeps_the_callers_layout(voice):
 def test_too_short_input_is_a_clear_error():
     with pytest.raises(vcfx.AudioError, match="too short for the world domain"):
         vcfx.effect("pitch_shift", semitones=1)(vcfx.Audio(np.zeros((1, 50)), 16000))
+
+
+def test_random_parameters_are_drawn_per_run_and_reproducible(voice):
+    chain = Chain.from_spec("pitch_shift=semitones=uniform(-2,2),pitch_shift=semitones=choice(1,3)")
+    assert chain.to_spec() == "pitch_shift=semitones=uniform(-2,2),pitch_shift=semitones=choice(1,3)"
+    assert Chain.from_dict(chain.to_dict()) == chain
+    drawn = {seed: chain.resolve(seed) for seed in range(8)}
+    firsts = {c[0].semitones for c in drawn.values()}
+    assert len(firsts) == 8 and all(-2 <= v <= 2 for v in firsts)
+    assert {c[1].semitones for c in drawn.values()} == {1.0, 3.0}
+    assert chain.resolve(5) == drawn[5]  # same seed, same draw
+    # a resolved chain, rebuilt from its record, gives the random chain's bytes for that seed
+    record = drawn[5].to_dict()
+    assert Chain.from_dict(record)(voice.audio) == chain(voice.audio, seed=5)
+
+
+def test_random_parameters_are_range_checked():
+    with pytest.raises(vcfx.ParameterError, match=r"semitones=30 is outside \[-24, 24\]"):
+        Chain.from_spec("pitch_shift=semitones=uniform(-2,30)")
+    with pytest.raises(vcfx.ParameterError, match="two numbers"):
+        Chain.from_spec("pitch_shift=semitones=uniform(a,2)")

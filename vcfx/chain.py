@@ -14,6 +14,9 @@ from .errors import AudioError, EffectError, ParameterError, SpecError, VcfxErro
 
 __all__ = ["Chain", "plan"]
 
+_DRAW_KEY = 0x7FFFFFFF
+"""Spawn key of the generator that draws random parameters (effects use keys 0, 1, ...)."""
+
 
 def plan(effects: list[Effect]) -> list[tuple[str, list[Effect]]]:
     """Choose a domain for every effect and group consecutive ones.
@@ -22,6 +25,10 @@ def plan(effects: list[Effect]) -> list[tuple[str, list[Effect]]]:
     analysis and one synthesis), then prefers each effect's first-listed
     domain. Returns ``[(domain, [effects...]), ...]``.
     """
+    return [(dom, [effects[i] for i in indices]) for dom, indices in _plan_indices(effects)]
+
+
+def _plan_indices(effects: list[Effect]) -> list[tuple[str, list[int]]]:
     if not effects:
         return []
     # best[d] = (groups, preference penalty, choices) for a prefix ending in domain d
@@ -38,12 +45,12 @@ def plan(effects: list[Effect]) -> list[tuple[str, list[Effect]]]:
             new[dom] = min(options, key=lambda o: (o[0], o[1]))
         best = new
     _, _, choice = min(best.values(), key=lambda o: (o[0], o[1]))
-    groups: list[tuple[str, list[Effect]]] = []
-    for eff, dom in zip(effects, choice):
+    groups: list[tuple[str, list[int]]] = []
+    for index, dom in enumerate(choice):
         if groups and groups[-1][0] == dom:
-            groups[-1][1].append(eff)
+            groups[-1][1].append(index)
         else:
-            groups.append((dom, [eff]))
+            groups.append((dom, [index]))
     return groups
 
 
@@ -152,14 +159,43 @@ class Chain(Effect, MutableSequence):
     def min_frames(self, sample_rate: int) -> int:
         return max([1] + [e.min_frames(sample_rate) for e in self._effects])
 
+    def _resolved(self, ctx: Context) -> tuple[list[Effect], list[Context]]:
+        """The effects with random parameters drawn, and each effect's context.
+
+        Draws come from a stream of their own, so a chain resolved ahead of
+        time (:meth:`resolve`) and run with the same seed gives the same output
+        as the random chain run with that seed.
+        """
+        contexts = ctx.spawn(len(self._effects))
+        seq = ctx.seed_sequence
+        draws = np.random.Generator(np.random.PCG64(
+            np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, _DRAW_KEY))
+        ))
+        effects = [
+            Chain(e._resolved(c)[0], options=e.options) if isinstance(e, Chain) else e.drawn(draws)
+            for e, c in zip(self._effects, contexts)
+        ]
+        return effects, contexts
+
+    def resolve(self, seed: int | None = None) -> "Chain":
+        """A copy with every random parameter drawn as a run with ``seed`` would draw it.
+
+        Running the result with the same seed gives the same output as running
+        this chain with that seed; its :meth:`to_dict` records the values drawn.
+        """
+        seed = self.seed if seed is None else seed
+        effects, _ = self._resolved(Context.from_seed(seed, self.options))
+        return Chain(effects, seed=seed, options=self.options)
+
     def process_waveform(self, audio: Audio, ctx: Context) -> Audio:
         from .plugins import domain
 
-        contexts = dict(zip(map(id, self._effects), ctx.spawn(len(self._effects))))
-        for dom_name, group in plan(self._effects):
+        effects, contexts = self._resolved(ctx)
+        for dom_name, indices in _plan_indices(effects):
+            group = [effects[i] for i in indices]
             if dom_name == WAVEFORM:
-                for eff in group:
-                    audio = _run_waveform(eff, audio, contexts[id(eff)])
+                for i in indices:
+                    audio = _run_waveform(effects[i], audio, contexts[i])
                 continue
             dom = domain(dom_name)
             expected = audio.frames
@@ -173,13 +209,12 @@ class Chain(Effect, MutableSequence):
                 )
             with _blame(f'domain "{dom_name}" analysis'):
                 state = dom.analyze(audio, ctx)
-            for eff in group:
-                with _blame(_label(eff)):
-                    state = getattr(eff, f"process_{dom_name}")(state, contexts[id(eff)])
+            for i in indices:
+                with _blame(_label(effects[i])):
+                    state = getattr(effects[i], f"process_{dom_name}")(state, contexts[i])
             with _blame(f'domain "{dom_name}" synthesis'):
                 out = dom.synthesize(state, ctx)
-            _check_output(f"{dom_name} run of {', '.join(e.name for e in group)}", audio, out, expected,
-                          group)
+            _check_output(f"{dom_name} run of {', '.join(e.name for e in group)}", audio, out, expected, group)
             audio = out
         return audio
 

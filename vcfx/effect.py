@@ -9,7 +9,7 @@ import numpy as np
 
 from .audio import Audio
 from .errors import ParameterError
-from .params import Param
+from .params import Distribution, Param
 
 __all__ = ["Effect", "Context", "Configurable", "WAVEFORM"]
 
@@ -89,6 +89,17 @@ class Configurable:
     def param_values(self) -> dict[str, Any]:
         """Current values of the declared parameters."""
         return {p.name: getattr(self, p.name) for p in self.params}
+
+    def is_random(self) -> bool:
+        """Whether any parameter is a :class:`~vcfx.params.Distribution`."""
+        return any(isinstance(v, Distribution) for v in self.param_values().values())
+
+    def drawn(self, rng: np.random.Generator):
+        """A copy with every random parameter replaced by a value drawn from ``rng``."""
+        if not self.is_random():
+            return self
+        values = {k: v.draw(rng) if isinstance(v, Distribution) else v for k, v in self.param_values().items()}
+        return type(self)(**values)
 
     def to_dict(self) -> dict[str, Any]:
         """``{"effect": name, param: value, ...}`` (``"slicer"`` for a slicer)."""

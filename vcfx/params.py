@@ -10,7 +10,7 @@ import numpy as np
 
 from .errors import ParameterError
 
-__all__ = ["Param", "Curve", "at_times"]
+__all__ = ["Param", "Curve", "Distribution", "Uniform", "Choice", "at_times"]
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,99 @@ def _num(x: float) -> str:
     return repr(float(x)).removesuffix(".0") if float(x).is_integer() else repr(float(x))
 
 
+class Distribution:
+    """A random parameter value, drawn anew for every run of a chain.
+
+    Written in specs as ``uniform(LOW,HIGH)`` or ``choice(A,B,...)``, e.g.
+    ``pitch_shift=semitones=uniform(-2,2)``. The draw comes from the chain's
+    seeded generator, so a seed reproduces it.
+    """
+
+    def draw(self, rng: np.random.Generator) -> Any:
+        raise NotImplementedError
+
+    def candidates(self) -> list[Any]:
+        """Values to check against the parameter's range."""
+        raise NotImplementedError
+
+    def to_text(self) -> str:
+        raise NotImplementedError
+
+    def __eq__(self, other) -> bool:
+        return type(other) is type(self) and self.to_text() == other.to_text()
+
+    def __hash__(self) -> int:
+        return hash(self.to_text())
+
+    def __repr__(self) -> str:
+        return self.to_text()
+
+    @staticmethod
+    def from_text(text: str) -> "Distribution | None":
+        """Parse ``uniform(a,b)`` or ``choice(a,b,...)``; None for anything else."""
+        text = text.strip()
+        for cls in (Uniform, Choice):
+            head = cls.keyword + "("
+            if text.startswith(head) and text.endswith(")"):
+                items = [i.strip() for i in text[len(head) : -1].split(",")]
+                return cls.from_items(items, text)
+        return None
+
+
+class Uniform(Distribution):
+    """A number drawn uniformly from ``[low, high]``."""
+
+    keyword = "uniform"
+
+    def __init__(self, low: float, high: float):
+        if not (math.isfinite(low) and math.isfinite(high)) or high < low:
+            raise ParameterError(f"uniform({low},{high}) needs finite bounds with low <= high")
+        self.low, self.high = float(low), float(high)
+
+    @classmethod
+    def from_items(cls, items: list[str], text: str) -> "Uniform":
+        try:
+            low, high = (float(i) for i in items)
+        except ValueError:
+            raise ParameterError(f"{text} is not uniform(LOW,HIGH) with two numbers") from None
+        return cls(low, high)
+
+    def draw(self, rng: np.random.Generator) -> float:
+        return float(rng.uniform(self.low, self.high))
+
+    def candidates(self) -> list[float]:
+        return [self.low, self.high]
+
+    def to_text(self) -> str:
+        return f"uniform({_num(self.low)},{_num(self.high)})"
+
+
+class Choice(Distribution):
+    """One of the given values, each equally likely."""
+
+    keyword = "choice"
+
+    def __init__(self, *options: Any):
+        if not options:
+            raise ParameterError("choice() needs at least one value")
+        self.options = tuple(options)
+
+    @classmethod
+    def from_items(cls, items: list[str], text: str) -> "Choice":
+        if not all(items):
+            raise ParameterError(f"{text} has an empty value; write choice(A,B,...)")
+        return cls(*items)
+
+    def draw(self, rng: np.random.Generator) -> Any:
+        return self.options[int(rng.integers(len(self.options)))]
+
+    def candidates(self) -> list[Any]:
+        return list(self.options)
+
+    def to_text(self) -> str:
+        return "choice(" + ",".join(o if isinstance(o, str) else _num(o) for o in self.options) + ")"
+
+
 _TYPE_NAMES = {float: "number", int: "integer", str: "text", bool: "true/false"}
 
 
@@ -138,6 +231,13 @@ class Param:
             if self.optional:
                 return None
             raise ParameterError(f"{self.name} needs a value ({self.range_text})")
+        if isinstance(value, str) and value.strip().startswith(("uniform(", "choice(")):
+            value = Distribution.from_text(value)
+        if isinstance(value, Distribution):
+            if isinstance(value, Uniform) and self.type not in (int, float):
+                raise ParameterError(f"{self.name} is {_TYPE_NAMES.get(self.type)}; uniform() needs a number")
+            checked = [self.parse(c) if isinstance(c, str) else self.validate(c) for c in value.candidates()]
+            return value if isinstance(value, Uniform) else Choice(*checked)
         if isinstance(value, Curve):
             if not self.curve:
                 raise ParameterError(f"{self.name} does not accept a curve; give a constant")
@@ -185,6 +285,9 @@ class Param:
             return None
         if text.startswith("curve(") and text.endswith(")"):
             return self.validate(Curve.from_text(text))
+        random = Distribution.from_text(text)
+        if random is not None:
+            return self.validate(random)
         if self.type is bool:
             low = text.lower()
             if low in ("1", "true", "yes", "on"):
@@ -206,7 +309,7 @@ class Param:
         """Write a value as it appears in a chain spec string."""
         if value is None:
             return "none"
-        if isinstance(value, Curve):
+        if isinstance(value, (Curve, Distribution)):
             return value.to_text()
         if isinstance(value, bool):
             return "true" if value else "false"
@@ -218,6 +321,8 @@ class Param:
         """A JSON/TOML-friendly form of ``value``."""
         if isinstance(value, Curve):
             return [list(p) for p in value.points]
+        if isinstance(value, Distribution):
+            return value.to_text()
         return value
 
 
