@@ -196,6 +196,32 @@ class Audio:
 
         return files.write_audio(self, Path(path), subtype)
 
+    def plot(self, *, world: bool = False, title: str | None = None):
+        """Waveform, spectrogram, RMS level and f0 in one figure (as ``vcfx analyze`` draws).
+
+        Parameters
+        ----------
+        world : bool
+            Add WORLD's spectral envelope and aperiodicity (needs the
+            ``"world"`` domain from a plugin).
+        title : str, optional
+            Name to show in the figure title.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            Shown inline by Jupyter; save with ``fig.savefig("voice.png")``.
+        """
+        from .plotting import analyze_figure
+
+        return analyze_figure(self, world=world, title=title)
+
+    def _repr_html_(self) -> str:
+        """A notebook audio player; see :func:`vcfx.plotting.audio_html`."""
+        from .plotting import audio_html
+
+        return audio_html(self)
+
     def __repr__(self) -> str:
         return (
             f"Audio(channels={self.channels}, frames={self.frames}, "
