@@ -63,3 +63,8 @@ __all__ = [
 from .synthetic import example_voice, synthetic_voice  # noqa: E402
 
 __all__ += ["example_voice", "synthetic_voice"]
+
+from .plugins import slicer, slicers  # noqa: E402
+from .slicing import Segment, Slicer, slice_audio, slice_onsets, write_segments  # noqa: E402
+
+__all__ += ["Segment", "Slicer", "slice_audio", "slice_onsets", "slicer", "slicers", "write_segments"]

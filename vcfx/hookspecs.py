@@ -35,3 +35,11 @@ def register_presets(register: Callable[[str, Callable[..., object], str], None]
 
     ``factory(**options)`` returns a :class:`vcfx.Chain`.
     """
+
+
+@hookspec
+def register_slicers(register: Callable[[type], None]) -> None:
+    """Register slicers: call ``register(SlicerSubclass)`` once per :class:`vcfx.Slicer`.
+
+    :func:`vcfx.slice_audio` finds a slicer by its registered ``name``.
+    """

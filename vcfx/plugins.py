@@ -15,6 +15,7 @@ from . import hookspecs
 from .domains import Domain
 from .effect import WAVEFORM, Effect
 from .errors import ParameterError, PluginError, PluginLoadWarning, suggest
+from .slicing import Slicer
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -27,6 +28,9 @@ __all__ = [
     "domain",
     "preset",
     "presets",
+    "slicers",
+    "slicer",
+    "slicer_class",
     "list_plugins",
     "owner",
     "register",
@@ -48,6 +52,7 @@ class PluginInfo:
     effects: list[str] = field(default_factory=list)
     domains: list[str] = field(default_factory=list)
     presets: list[str] = field(default_factory=list)
+    slicers: list[str] = field(default_factory=list)
     error: str | None = None
 
     @property
@@ -65,6 +70,7 @@ class PluginInfo:
             "effects": self.effects,
             "domains": self.domains,
             "presets": self.presets,
+            "slicers": self.slicers,
             "error": self.error,
         }
 
@@ -84,8 +90,10 @@ class Registry:
     effects: dict[str, type[Effect]] = field(default_factory=dict)
     domains: dict[str, Domain] = field(default_factory=dict)
     presets: dict[str, Preset] = field(default_factory=dict)
+    slicers: dict[str, type[Slicer]] = field(default_factory=dict)
     plugins: dict[str, PluginInfo] = field(default_factory=dict)
     owner: dict[str, PluginInfo] = field(default_factory=dict)
+    slicer_owner: dict[str, PluginInfo] = field(default_factory=dict)
 
 
 _pm: pluggy.PluginManager | None = None
@@ -206,7 +214,8 @@ def _build() -> Registry:
     reg = Registry()
     _plugin_manager()
     reg.plugins = {
-        name: replace(info, effects=[], domains=[], presets=[]) for name, info in _entry_infos.items()
+        name: replace(info, effects=[], domains=[], presets=[], slicers=[])
+        for name, info in _entry_infos.items()
     }
 
     def effect_adder(info: PluginInfo):
@@ -244,14 +253,34 @@ def _build() -> Registry:
 
         return add
 
+    def slicer_adder(info: PluginInfo):
+        def add(cls: type) -> None:
+            if not (isinstance(cls, type) and issubclass(cls, Slicer)):
+                raise PluginError(f"register_slicers takes vcfx.Slicer subclasses, got {cls!r}")
+            if not cls.name or not cls.name.isidentifier():
+                raise PluginError(f"slicer class {cls.__name__} needs a name that is an identifier, got {cls.name!r}")
+            if cls.name in reg.slicers:
+                other = reg.slicer_owner[cls.name]
+                raise PluginError(f'slicer "{cls.name}" is already registered by {other.label}')
+            reg.slicers[cls.name] = cls
+            reg.slicer_owner[cls.name] = info
+            info.slicers.append(cls.name)
+
+        return add
+
     _call_hook(reg, "register_domains", domain_adder)
     _call_hook(reg, "register_effects", effect_adder)
     _call_hook(reg, "register_presets", preset_adder)
+    _call_hook(reg, "register_slicers", slicer_adder)
     for info in reg.plugins.values():
         if info.error:  # drop what a failed plugin registered before it raised
             for name in info.effects:
                 reg.effects.pop(name, None)
+            for name in info.slicers:
+                reg.slicers.pop(name, None)
+                reg.slicer_owner.pop(name, None)
             info.effects = []
+            info.slicers = []
     return reg
 
 
@@ -314,6 +343,34 @@ def preset(name: str, **options: Any):
         return p.factory(**options)
     except TypeError as exc:
         raise ParameterError(f'preset "{name}": {exc}') from None
+
+
+def slicers() -> list[str]:
+    """Names of every registered slicer, sorted."""
+    return sorted(registry().slicers)
+
+
+def slicer_class(name: str) -> type[Slicer]:
+    """The slicer class registered under ``name``; PluginError suggesting the closest name if none."""
+    reg = registry()
+    try:
+        return reg.slicers[name]
+    except (KeyError, TypeError):
+        raise PluginError(
+            suggest(str(name), reg.slicers, "slicer")
+            + " Slicers come from plugins; `vcfx plugins` lists them and any that failed to load."
+        ) from None
+
+
+def slicer(name: str, **params: Any) -> Slicer:
+    """Build the slicer registered under ``name`` with the given parameters.
+
+    Examples
+    --------
+    >>> vcfx.slicer("onsets", min_segment_ms=80)
+    Onsets(min_segment_ms=80.0, ...)
+    """
+    return slicer_class(name)(**params)
 
 
 def list_plugins() -> list[PluginInfo]:
