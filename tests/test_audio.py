@@ -113,3 +113,12 @@ def test_real_recording_is_stereo(speech_path):
 def test_example_voice():
     a = vcfx.example_voice()
     assert a.sample_rate == 22050 and a.channels == 1 and 3.0 < a.duration_s < 6.0
+
+
+def test_saving_the_same_audio_gives_the_same_bytes(tmp_path):
+    import time
+
+    a = Audio.from_array(np.linspace(-0.5, 0.5, 1000), 22050)
+    first = a.save(tmp_path / "a.wav", subtype="FLOAT").read_bytes()
+    time.sleep(1.1)  # a time stamp in the file would change now
+    assert a.save(tmp_path / "b.wav", subtype="FLOAT").read_bytes() == first

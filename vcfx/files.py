@@ -14,6 +14,8 @@ from .errors import AudioError
 
 __all__ = ["read_audio", "write_audio", "atomic_path", "same_file"]
 
+_SFC_SET_ADD_PEAK_CHUNK = 0x1050
+
 
 def read_audio(path: Path):
     """Read ``path`` as Audio, turning every libsndfile failure into an AudioError."""
@@ -145,7 +147,11 @@ def write_audio(audio, path: Path, subtype: str | None = None) -> Path:
             )
     with atomic_path(path) as tmp:
         try:
-            sf.write(str(tmp), audio.samples.T, audio.sample_rate, subtype=subtype, format=fmt)
+            with sf.SoundFile(str(tmp), "w", audio.sample_rate, audio.channels, subtype, format=fmt) as f:
+                # libsndfile stamps float files with the time of writing (PEAK chunk);
+                # without it, the same audio always gives the same bytes
+                sf._snd.sf_command(f._file, _SFC_SET_ADD_PEAK_CHUNK, sf._ffi.NULL, 0)
+                f.write(audio.samples.T)
         except (sf.LibsndfileError, RuntimeError) as exc:
             raise AudioError(f"cannot write {path}: {exc}") from None
     return path
