@@ -92,3 +92,10 @@ def test_noise_contract(sample_rate, channels):
 def test_a_single_frame(color):
     out = vcfx.effect("noise", amount=0.5, color=color)(vcfx.Audio(np.zeros((2, 1)), 16000), seed=0)
     assert out.frames == 1 and np.isfinite(out.samples).all()
+
+
+def test_random_snr_is_drawn_from_the_seed(voice):
+    chain = vcfx.Chain.from_spec("noise=snr_db=uniform(5,30):color=choice(white,pink)", seed=4)
+    out = chain(voice.audio)
+    drawn = chain.resolve()[0]
+    assert snr_db(voice.audio, out) == pytest.approx(drawn.snr_db, abs=0.1)

@@ -139,3 +139,11 @@ def test_parameters_round_trip():
     assert vcfx.Chain.from_spec(spec).to_spec() == spec
     with pytest.raises(vcfx.ParameterError, match=r"wet=1.5 is outside \[0, 1\]"):
         vcfx.effect("reverb", wet=1.5)
+
+
+def test_random_parameters(voice, tmp_path):
+    room = write_ir(tmp_path / "room.wav", np.exp(-np.arange(4800) / 500.0), 48000)
+    chain = vcfx.Chain.from_spec(f"reverb=ir=choice({room},{room}):wet=uniform(0.1,0.9)", seed=2)
+    out = chain(voice.audio)
+    assert out.frames == voice.audio.frames + round(4800 * 22050 / 48000) - 1
+    assert chain.resolve()(voice.audio) == out

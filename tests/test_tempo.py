@@ -133,3 +133,10 @@ def test_rate_one_is_identity_and_range_is_checked(voice):
     with pytest.raises(vcfx.ParameterError, match=r"rate=5 is outside \[0.25, 4\]"):
         vcfx.effect("tempo", rate=5)
     assert vcfx.Chain.from_spec("tempo=rate=0.7").to_spec() == "tempo=rate=0.7"
+
+
+def test_random_rate_is_drawn_per_run(voice):
+    chain = vcfx.Chain([vcfx.Chain.from_spec("pitch_shift=semitones=1,tempo=rate=uniform(0.7,1.3)")], seed=5)
+    out = chain(voice.audio)
+    drawn = chain.resolve()[0].resolve()[1].rate
+    assert 0.7 <= drawn <= 1.3 and out.frames == round(voice.audio.frames / drawn)

@@ -84,7 +84,7 @@ class Noise(vcfx.Effect):
     def validate(self) -> None:
         if self.snr_db is not None and self.amount is not None:
             raise vcfx.ParameterError(
-                f"noise takes snr_db or amount, not both (snr_db={self.snr_db:g}, amount={self.amount:g})"
+                f"noise takes snr_db or amount, not both (snr_db={self.snr_db}, amount={self.amount})"
             )
 
     def process_waveform(self, audio: vcfx.Audio, ctx: vcfx.Context) -> vcfx.Audio:

@@ -59,7 +59,7 @@ class Reverb(vcfx.Effect):
     examples = ({"rt60_s": 0.4}, {"rt60_s": 1.5, "wet": 0.5, "predelay_ms": 20.0})
 
     def validate(self) -> None:
-        if self.ir is not None:
+        if isinstance(self.ir, str):
             try:
                 check_ir_file(self.ir)
             except vcfx.AudioError as exc:
@@ -86,7 +86,9 @@ class Reverb(vcfx.Effect):
         n = synthetic_ir(self.rt60_s, sample_rate) if self.ir is None else file_ir(self.ir, sample_rate)
         return n.shape[1] + round(self.predelay_ms * sample_rate / 1000.0)
 
-    def expected_frames(self, frames: int, sample_rate: int) -> int:
+    def expected_frames(self, frames: int, sample_rate: int) -> int | None:
+        if self.is_random():
+            return None
         return frames + self.ir_frames(sample_rate) - 1
 
     def process_waveform(self, audio: vcfx.Audio, ctx: vcfx.Context) -> vcfx.Audio:

@@ -42,7 +42,9 @@ class Speed(vcfx.Effect):
     )
     examples = ({"rate": 1.25}, {"rate": 0.8})
 
-    def expected_frames(self, frames: int, sample_rate: int) -> int:
+    def expected_frames(self, frames: int, sample_rate: int) -> int | None:
+        if self.is_random():
+            return None
         return max(1, round(frames / self.rate))
 
     def process_waveform(self, audio: vcfx.Audio, ctx: vcfx.Context) -> vcfx.Audio:

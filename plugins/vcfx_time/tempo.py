@@ -73,7 +73,9 @@ class Tempo(vcfx.Effect):
     domains = ("waveform", "world")
     examples = ({"rate": 0.7}, {"rate": 1.3})
 
-    def expected_frames(self, frames: int, sample_rate: int) -> int:
+    def expected_frames(self, frames: int, sample_rate: int) -> int | None:
+        if self.is_random():
+            return None
         return max(1, round(frames / self.rate))
 
     def process_waveform(self, audio: vcfx.Audio, ctx: vcfx.Context) -> vcfx.Audio:
