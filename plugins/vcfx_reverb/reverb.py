@@ -83,8 +83,8 @@ class Reverb(vcfx.Effect):
 
     def ir_frames(self, sample_rate: int) -> int:
         """Length ``L`` of the IR at ``sample_rate``, pre-delay included."""
-        n = synthetic_ir(self.rt60_s, sample_rate) if self.ir is None else file_ir(self.ir, sample_rate)
-        return n.shape[1] + round(self.predelay_ms * sample_rate / 1000.0)
+        h = synthetic_ir(self.rt60_s, sample_rate) if self.ir is None else file_ir(self.ir, sample_rate)
+        return h.shape[1] + round(self.predelay_ms * sample_rate / 1000.0)
 
     def expected_frames(self, frames: int, sample_rate: int) -> int | None:
         if self.is_random():
