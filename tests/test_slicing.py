@@ -73,6 +73,7 @@ def test_slicer_registered_through_the_hook(fresh_plugins, stereo_voice):
             assert (seg.start_s, seg.end_s) == (start / rate, end / rate)
             assert seg.audio == stereo_voice.replace(samples=stereo_voice.samples[:, start:end])
         assert vcfx.slicer("test_pieces", count=3) == Pieces(count=3)
+        assert Pieces(count=4, gap_ms=10)(stereo_voice) == segments  # a slicer object slices when called
     finally:
         plugins.unregister("test-pieces")
     assert "test_pieces" not in vcfx.slicers()

@@ -23,9 +23,8 @@ class Onsets(vcfx.Slicer):
 
     The segments cover the input from frame 0 to the last frame without gaps
     or overlaps. A segment shorter than ``min_segment_ms`` is merged into the
-    one before it (the first into the one after), so every segment is at
-    least that long unless the whole input is shorter. Silence gives one
-    segment.
+    one after it (the last into the one before), so every segment is at least
+    that long unless the whole input is shorter. Silence gives one segment.
     """
 
     name = "onsets"
@@ -48,7 +47,7 @@ class Onsets(vcfx.Slicer):
         cuts = self._onset_frames(audio)
         bounds = [0]
         for cut in cuts:  # keep a cut only when the segment it closes is long enough
-            if cut - bounds[-1] >= min_frames and frames - cut > 0:
+            if cut - bounds[-1] >= min_frames and cut < frames:
                 bounds.append(int(cut))
         if len(bounds) > 1 and frames - bounds[-1] < min_frames:
             bounds.pop()  # the last segment is too short: merge it into the one before
