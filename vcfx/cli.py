@@ -1,19 +1,41 @@
-"""The ``vcfx`` command."""
+"""The ``vcfx`` command.
+
+Every error is one line on stderr, ``vcfx: error: …``; ``--debug`` adds the
+traceback. Exit status:
+
+0
+    Success.
+1
+    The work failed: audio that cannot be read, an effect that fails, a
+    result that would clip, an output that cannot be written (folder
+    missing or not writable, disk full).
+2
+    The command line is wrong: unknown command or option, missing
+    argument, bad option value, unknown effect or preset, bad parameter
+    value, input file missing, OUT the same file as IN. Nothing is read or
+    written.
+
+Outputs are written atomically: on any failure no output file is left
+behind, and an existing file at the output path is untouched.
+"""
 
 from __future__ import annotations
 
 import json
+import secrets
+import shutil
 import sys
+import tempfile
 import traceback
 from pathlib import Path
 
 import click
 
 from . import plugins as plugin_host
-from .audio import load
+from .audio import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, load
 from .errors import AudioError, VcfxError
-from .files import same_file
-from .progress import progress
+from .files import atomic_path, same_file
+from .progress import steps
 from .spec import load_chain, write_preset
 
 EXIT_FAILURE = 1
@@ -29,42 +51,283 @@ def _say(message: str) -> None:
         click.echo(message)
 
 
+def _warn(message: str) -> None:
+    if not _State.quiet:
+        click.echo(f"vcfx: warning: {message}", err=True)
+
+
+def _set_quiet(ctx, param, value):
+    if value:
+        _State.quiet = True
+
+
+def _common(f):
+    """``--quiet`` and ``--debug`` after the subcommand too (``vcfx apply … -q``)."""
+    f = click.option("--debug", is_flag=True, expose_value=False, help="Show the full traceback on errors.")(f)
+    return click.option("-q", "--quiet", is_flag=True, expose_value=False, callback=_set_quiet,
+                        help="Print only errors: no messages, warnings or progress bars.")(f)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors: no messages, warnings or progress bars.")
 @click.option("--debug", is_flag=True, help="Show the full traceback on errors.")
 @click.version_option(package_name="vcfx", prog_name="vcfx")
 def cli(quiet: bool, debug: bool) -> None:
-    """Change voices with chains of effects."""
+    """Change voices with chains of effects.
+
+    Exit status 0 on success, 1 when the work fails, 2 when the command line
+    is wrong. Progress bars appear on stderr only when it is a terminal.
+    """
     _State.quiet = quiet
+
+
+# -- checks done before any work, so a mistake costs nothing -------------------
+
+def _input_path(f):
+    return click.argument("input_path", metavar="IN",
+                          type=click.Path(exists=True, dir_okay=False, path_type=Path))(f)
+
+
+def _check_audio_out(output_path: Path, input_path: Path, subtype: str | None, param: str) -> None:
+    """Refuse OUT == IN, an unknown extension or subtype, and a missing folder."""
+    import soundfile as sf
+
+    if output_path.resolve() == input_path.resolve() or same_file(input_path, output_path):
+        raise click.BadParameter(f"{output_path} is the input file; choose another path, "
+                                 "the input is never overwritten", param_hint=param)
+    fmt = output_path.suffix.lstrip(".").upper()
+    formats = sf.available_formats()
+    if fmt not in formats:
+        known = ", ".join("." + f.lower() for f in sorted(formats))
+        raise click.BadParameter(f'unknown audio extension "{output_path.suffix}" in {output_path.name}. '
+                                 f"Known: {known}", param_hint=param)
+    if subtype is not None and subtype.upper() not in sf.available_subtypes(fmt):
+        raise click.BadParameter(f"{subtype!r} is not available for {fmt} files. "
+                                 f"Known: {', '.join(sorted(sf.available_subtypes(fmt)))}",
+                                 param_hint="'--subtype'")
+    _check_folder(output_path)
+
+
+def _check_folder(path: Path) -> None:
+    folder = path.parent
+    if not folder.is_dir():
+        raise AudioError(f"cannot write {path}: folder {folder} does not exist")
+
+
+def _check_figure_out(path: Path) -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    known = FigureCanvasAgg.get_supported_filetypes()
+    if path.suffix.lstrip(".").lower() not in known:
+        raise click.BadParameter(f'cannot draw a figure into "{path.name}": use one of '
+                                 f"{', '.join('.' + k for k in sorted(known))}", param_hint="'-o'")
+    _check_folder(path)
+
+
+def _chain(spec: str, seed: int | None):
+    try:
+        return load_chain(spec, seed=seed)
+    except VcfxError as exc:
+        raise click.BadParameter(" ".join(str(exc).split()), param_hint="'--chain'") from exc
+
+
+def _unclipped_subtype(out, path: Path, subtype: str | None) -> str | None:
+    """The subtype to write: FLOAT, with a warning, when the default would clip; never clip."""
+    import numpy as np
+    import soundfile as sf
+
+    fmt = path.suffix.lstrip(".").upper()
+    chosen = (subtype or sf.default_subtype(fmt) or "").upper()
+    peak = float(np.abs(out.samples).max())
+    if peak <= 1.0 or not ("PCM" in chosen or chosen in {"ULAW", "ALAW", "DPCM_8", "DPCM_16"}):
+        return subtype
+    if subtype is None and "FLOAT" in sf.available_subtypes(fmt):
+        _warn(f"the result peaks at {peak:.3f}, above 1.0, so {path.name} is written as 32-bit float "
+              f"instead of {chosen} (nothing clips); give --subtype to choose")
+        return "FLOAT"
+    raise AudioError(f"the result peaks at {peak:.3f} and would clip in {chosen} {fmt}; "
+                     "write a .wav (or .aiff, .caf) with --subtype FLOAT instead")
 
 
 def _chain_option(f):
     return click.option(
         "--chain", "chain_spec", required=True, metavar="SPEC_OR_PRESET",
-        help='Chain spec ("pitch_shift=semitones=4,tempo=rate=0.8"), a .toml/.json preset, '
-             "or a built-in preset name (see `vcfx effects`).",
+        help='Chain spec ("pitch_shift=semitones=4,tempo=rate=0.8"), a .toml/.json preset file, '
+             "or a registered preset name (see `vcfx effects`).",
     )(f)
 
 
+# -- commands --------------------------------------------------------------------
+
 @cli.command()
-@click.argument("input_path", metavar="IN", type=click.Path(path_type=Path))
-@click.argument("output_path", metavar="OUT", type=click.Path(path_type=Path))
+@_input_path
+@click.argument("output_path", metavar="OUT", type=click.Path(dir_okay=False, path_type=Path))
 @_chain_option
-@click.option("--seed", type=click.IntRange(min=0), help="Seed for random effects (noise).")
-@click.option("--sample-rate", type=int, help="Resample the input to this rate first.")
-@click.option("--subtype", help="Output subtype, e.g. PCM_16, PCM_24, FLOAT.")
-@click.option("--save-preset", type=click.Path(path_type=Path), help="Also write the chain run (seed included) as a .toml/.json preset.")
+@click.option("--seed", type=click.IntRange(min=0), help="Seed for random effects and parameters.")
+@click.option("--sample-rate", type=click.IntRange(MIN_SAMPLE_RATE, MAX_SAMPLE_RATE),
+              help="Resample the input to this rate (Hz) first.")
+@click.option("--subtype", help="Output subtype, e.g. PCM_16, PCM_24, FLOAT (default: the format's).")
+@click.option("--save-preset", type=click.Path(dir_okay=False, path_type=Path), metavar="P.toml",
+              help="Also write the chain as run (drawn values and seed included) as a .toml/.json preset; "
+                   "applying it to the same input gives the same output.")
+@_common
 def apply(input_path, output_path, chain_spec, seed, sample_rate, subtype, save_preset):
-    """Apply a chain of effects to IN and write OUT."""
-    if output_path.resolve() == input_path.resolve() or same_file(input_path, output_path):
-        raise AudioError(f"OUT {output_path} is the input file; choose another path, the input is never overwritten")
-    chain = load_chain(chain_spec, seed=seed)
-    audio = load(input_path, sample_rate=sample_rate)
-    out = chain(audio)
-    out.save(output_path, subtype=subtype)
-    if save_preset:
-        write_preset(chain, save_preset)
+    """Apply a chain of effects to IN and write OUT.
+
+    IN is never overwritten; OUT appears complete or not at all.
+    """
+    _check_audio_out(output_path, input_path, subtype, "'OUT'")
+    if save_preset is not None:
+        if save_preset.suffix.lower() not in (".toml", ".json"):
+            raise click.BadParameter(f'preset files end in .toml or .json, got "{save_preset.name}"',
+                                     param_hint="'--save-preset'")
+        if same_file(input_path, save_preset) or save_preset.resolve() == output_path.resolve():
+            raise click.BadParameter(f"{save_preset} is IN or OUT", param_hint="'--save-preset'")
+        _check_folder(save_preset)
+    chain = _chain(chain_spec, seed)
+    if save_preset is not None and chain.seed is None:
+        chain.seed = secrets.randbelow(2**31)  # so the saved preset reproduces this very run
+    with steps(3, "apply", quiet=_State.quiet) as step:
+        step("reading")
+        audio = load(input_path, sample_rate=sample_rate)
+        step("processing")
+        out = chain(audio)
+        step("writing")
+        subtype = _unclipped_subtype(out, output_path, subtype)
+        with atomic_path(output_path) as tmp:  # OUT appears only if the preset is written too
+            out.save(tmp, subtype=subtype)
+            if save_preset is not None:
+                write_preset(chain.resolve(), save_preset)
     _say(f"wrote {output_path} ({out.duration_s:.2f} s, {out.sample_rate} Hz, {out.channels} ch)")
+    if save_preset is not None:
+        _say(f"wrote {save_preset} (seed {chain.seed})")
+
+
+@cli.command()
+@_input_path
+@click.option("-o", "--output", "figure", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FIG.png", help="Figure to write (.png, .pdf, .svg, …).")
+@click.option("--world", is_flag=True, help="Add WORLD's spectral envelope and aperiodicity panels.")
+@_common
+def analyze(input_path, figure, world):
+    """Draw waveform, spectrogram, RMS level, f0 and onsets of IN into one figure.
+
+    Stereo files are analysed as the mono mix of their channels.
+    """
+    from .plotting import analyze_figure, save_figure, unavailable
+
+    _check_figure_out(figure)
+    with steps(6 if world else 5, "analyze", quiet=_State.quiet) as step:
+        step("reading")
+        audio = load(input_path)
+        fig = analyze_figure(audio, world=world, title=input_path.name, progress=step)
+        save_figure(fig, figure)
+    for note in unavailable(world):
+        _warn(note)
+    _say(f"wrote {figure}")
+
+
+@cli.command()
+@_input_path
+@click.argument("other_path", metavar="OUT", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", "figure", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FIG.png", help="Figure to write (.png, .pdf, .svg, …).")
+@_common
+def compare(input_path, other_path, figure):
+    """Draw IN and OUT (e.g. before and after a chain) on the same axes: spectrograms and f0."""
+    from .plotting import compare_figure, save_figure
+
+    _check_figure_out(figure)
+    with steps(4, "compare", quiet=_State.quiet) as step:
+        step("reading")
+        before, after = load(input_path), load(other_path)
+        fig = compare_figure(before, after, labels=(input_path.name, other_path.name),
+                             title=f"{input_path.name} vs {other_path.name}", progress=step)
+        save_figure(fig, figure)
+    _say(f"wrote {figure}")
+
+
+def _slicer_params(pairs: tuple[str, ...]) -> dict:
+    """``("min_segment_ms=80", …)`` parsed against the onsets slicer's declared parameters."""
+    declared = {p.name: p for p in plugin_host.slicer_class("onsets").params}
+    values = {}
+    for pair in pairs:
+        key, eq, text = pair.partition("=")
+        if not eq or key.strip() not in declared:
+            raise click.BadParameter(f'"{pair}" is not KEY=VALUE with KEY one of {", ".join(declared)}',
+                                     param_hint="'--param'")
+        try:
+            values[key.strip()] = declared[key.strip()].parse(text)
+        except VcfxError as exc:
+            raise click.BadParameter(str(exc), param_hint="'--param'") from exc
+    return values
+
+
+@cli.command(name="slice")
+@_input_path
+@click.argument("outdir", metavar="OUTDIR", type=click.Path(file_okay=False, path_type=Path))
+@click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
+              help="Parameter of the onsets slicer, e.g. min_segment_ms=80 (repeatable; see `vcfx effects`).")
+@click.option("--chain", "chain_spec", metavar="SPEC_OR_PRESET", help="Also apply a chain to every segment.")
+@click.option("--seed", type=click.IntRange(min=0), help="Seed for random effects in --chain.")
+@click.option("--stem", default="segment", show_default=True, help="File name prefix of the segments.")
+@click.option("--subtype", help="Output subtype, e.g. PCM_16, FLOAT.")
+@_common
+def slice_command(input_path, outdir, params, chain_spec, seed, stem, subtype):
+    """Cut IN at its onsets (about one segment per syllable) into OUTDIR.
+
+    Writes OUTDIR/<stem>_000.wav, … and OUTDIR/<stem>.csv with the start and
+    end time of each segment. All files appear, or none do.
+    """
+    from .slicing import slice_onsets
+
+    values = _slicer_params(params)
+    chain = _chain(chain_spec, seed) if chain_spec else None
+    if outdir.exists() and not outdir.is_dir():
+        raise AudioError(f"cannot write segments to {outdir}: it is not a folder")
+    created = None  # the topmost folder this run creates, removed again on failure
+    if not outdir.exists():
+        created = outdir.absolute()
+        while not created.parent.exists():
+            created = created.parent
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise AudioError(f"cannot create {outdir}: {exc.strerror or exc}") from None
+    try:
+        with steps(3, "slice", quiet=_State.quiet) as step:
+            step("reading")
+            audio = load(input_path)
+            step("finding onsets")
+            segments = slice_onsets(audio, chain=chain, **values)
+            step(f"writing {len(segments)} segments")
+            paths = _write_all_or_nothing(segments, outdir, stem, subtype)
+    except BaseException:
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
+        raise
+    _say(f"wrote {len(paths)} segments and {stem}.csv to {outdir}/")
+
+
+def _write_all_or_nothing(segments, outdir: Path, stem: str, subtype: str | None) -> list[Path]:
+    """write_segments into a hidden folder inside ``outdir``, then move the files in, CSV last."""
+    from .slicing import write_segments
+
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=".vcfx-slice.", dir=outdir))
+    except OSError as exc:
+        raise AudioError(f"cannot write segments to {outdir}: {exc.strerror or exc}") from None
+    try:
+        staged = write_segments(segments, staging, stem=stem, subtype=subtype)
+        final = []
+        for path in [*staged, staging / f"{stem}.csv"]:
+            path.replace(outdir / path.name)
+            final.append(outdir / path.name)
+        return final[:-1]
+    except OSError as exc:
+        raise AudioError(f"cannot write segments to {outdir}: {exc.strerror or exc}") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _effect_table() -> list[dict]:
@@ -88,6 +351,7 @@ def _effect_table() -> list[dict]:
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@_common
 def effects(as_json):
     """List every effect with its parameters, units, ranges and defaults."""
     rows = _effect_table()
@@ -109,6 +373,7 @@ def effects(as_json):
 
 @cli.command(name="plugins")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@_common
 def plugins_command(as_json):
     """List plugins with their versions, effects and load failures."""
     infos = plugin_host.list_plugins()
@@ -118,27 +383,45 @@ def plugins_command(as_json):
     for info in infos:
         dist = f"{info.distribution} {info.version}" if info.distribution else "(registered in process)"
         click.echo(f"{info.name}  {dist}")
-        if info.effects:
-            click.echo(f"    effects: {', '.join(info.effects)}")
-        if info.domains:
-            click.echo(f"    domains: {', '.join(info.domains)}")
-        if info.presets:
-            click.echo(f"    presets: {', '.join(info.presets)}")
+        for kind in ("effects", "domains", "presets", "slicers"):
+            names = getattr(info, kind, None)
+            if names:
+                click.echo(f"    {kind}: {', '.join(names)}")
         if info.error:
             click.echo(f"    FAILED: {info.error}")
 
 
 @cli.command()
-@click.argument("outdir", required=False, default="vcfx-demo", type=click.Path(path_type=Path))
+@click.argument("outdir", required=False, default="vcfx-demo", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@_common
 def demo(outdir, seed):
-    """Run every preset and each effect's examples on the built-in example voice."""
+    """Run every preset and each effect's examples on the built-in example voice.
+
+    Writes the audio, an analysis figure of the original and a comparison
+    figure for each preset into OUTDIR (default ./vcfx-demo).
+    """
     from .demo import run_demo
 
-    written = run_demo(outdir, seed=seed, quiet=_State.quiet)
-    _say(f"wrote {len(written)} files to {outdir.resolve()}/")
-    for path in written:
-        _say(f"  {path.name}")
+    report = run_demo(outdir, seed=seed, quiet=_State.quiet)
+    where = outdir.resolve()
+    _say(f"wrote {len(report.audio)} audio files and {len(report.figures)} figures to {where}/")
+    _say("  listen:")
+    for path in report.audio:
+        _say(f"    {path.name}")
+    _say("  look:")
+    for path in report.figures:
+        _say(f"    {path.name}")
+    for name, error in report.failed:
+        _warn(f"{name} failed: {error}")
+    if report.failed:
+        raise click.exceptions.Exit(EXIT_FAILURE)
+
+
+# -- entry point -----------------------------------------------------------------
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,21 +432,37 @@ def main(argv: list[str] | None = None) -> int:
         cli.main(args=argv, prog_name="vcfx", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
-    except click.UsageError as exc:
-        message = exc.format_message().replace("\n", " ")
-        click.echo(f"vcfx: error: {message}", err=True)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.format_message(), err=True)
         return EXIT_USAGE
+    except click.UsageError as exc:
+        if debug:
+            traceback.print_exc()
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+        click.echo(f"vcfx: error: {_one_line(exc.format_message())}{hint}", err=True)
+        return EXIT_USAGE
+    except click.ClickException as exc:
+        if debug:
+            traceback.print_exc()
+        click.echo(f"vcfx: error: {_one_line(exc.format_message())}", err=True)
+        return exc.exit_code
     except click.Abort:
         click.echo("vcfx: error: aborted", err=True)
         return EXIT_FAILURE
     except VcfxError as exc:
         if debug:
             traceback.print_exc()
-        click.echo(f"vcfx: error: {' '.join(str(exc).split())}", err=True)
+        click.echo(f"vcfx: error: {_one_line(exc)}", err=True)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         click.echo("vcfx: error: interrupted", err=True)
         return 130
+    except Exception as exc:  # a bug or an unexpected backend failure: still one line
+        if debug:
+            traceback.print_exc()
+        detail = _one_line(f"{type(exc).__name__}: {exc}")
+        click.echo(f"vcfx: error: unexpected {detail} (run with --debug for the traceback)", err=True)
+        return EXIT_FAILURE
     return 0
 
 
