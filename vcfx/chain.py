@@ -21,27 +21,34 @@ _DRAW_KEY = 0x7FFFFFFF
 def plan(effects: list[Effect]) -> list[tuple[str, list[Effect]]]:
     """Choose a domain for every effect and group consecutive ones.
 
-    Minimises the number of groups (each non-waveform group costs one
-    analysis and one synthesis), then prefers each effect's first-listed
-    domain. Returns ``[(domain, [effects...]), ...]``.
+    Costs: entering a non-waveform domain (one analysis and one synthesis)
+    costs :data:`CONVERSION_COST` waveform passes; each effect run on the
+    waveform costs one pass; an effect inside a domain run is nearly free.
+    The cheapest plan wins; ties go to each effect's first-listed domain. So
+    ``tempo`` alone runs on the waveform (Rubber Band), but next to WORLD
+    effects it joins their run and stretches WORLD frames.
+    Returns ``[(domain, [effects...]), ...]``.
     """
     return [(dom, [effects[i] for i in indices]) for dom, indices in _plan_indices(effects)]
+
+
+CONVERSION_COST = 10
 
 
 def _plan_indices(effects: list[Effect]) -> list[tuple[str, list[int]]]:
     if not effects:
         return []
-    # best[d] = (groups, preference penalty, choices) for a prefix ending in domain d
-    best: dict[str, tuple[int, int, list[str]]] = {}
-    for i, eff in enumerate(effects):
+    # best[d] = (cost, preference penalty, choices) for a prefix ending in domain d
+    best: dict[str, tuple[int, int, list[str]]] = {WAVEFORM: (0, 0, [])}
+    for eff in effects:
         new: dict[str, tuple[int, int, list[str]]] = {}
         for rank, dom in enumerate(eff.domains):
-            if i == 0:
-                new[dom] = (1, rank, [dom])
-                continue
-            options = [
-                (g + (prev != dom), pen + rank, choice + [dom]) for prev, (g, pen, choice) in best.items()
-            ]
+            def step(prev: str) -> int:
+                if dom == WAVEFORM:
+                    return 1
+                return 0 if prev == dom else CONVERSION_COST
+
+            options = [(c + step(prev), pen + rank, choice + [dom]) for prev, (c, pen, choice) in best.items()]
             new[dom] = min(options, key=lambda o: (o[0], o[1]))
         best = new
     _, _, choice = min(best.values(), key=lambda o: (o[0], o[1]))

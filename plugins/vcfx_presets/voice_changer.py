@@ -17,8 +17,8 @@ def voice_changer(pitch: float = 1.2, pitch_var: float = 0.5, tempo: float = 0.7
     noise=0.01, reverb=False)``, without its defects: semitones are a
     factor of ``2 ** (pitch / 12)`` (not ``1 + pitch / 12``), the noise is
     seeded and as long as the voice, and the pace is Rubber Band or WORLD
-    instead of SoX. ``pitch_variance`` and ``pitch_shift`` share one WORLD
-    analysis and synthesis (``tempo`` joins them when nothing follows it).
+    instead of SoX. ``pitch_variance``, ``pitch_shift`` and ``tempo`` share
+    one WORLD analysis and synthesis; ``speed`` resamples the waveform.
 
     Parameters
     ----------
