@@ -330,45 +330,58 @@ def _write_all_or_nothing(segments, outdir: Path, stem: str, subtype: str | None
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def _param_rows(cls) -> list[dict]:
+    return [
+        {"name": p.name, "type": p.type.__name__, "default": p.to_json(p.default), "range": p.range_text,
+         "unit": p.unit, "curve": p.curve, "doc": p.doc}
+        for p in cls.params
+    ]
+
+
 def _effect_table() -> list[dict]:
     reg = plugin_host.registry()
-    rows = []
-    for name in sorted(reg.effects):
-        cls = reg.effects[name]
-        rows.append({
-            "effect": name,
-            "summary": cls.summary,
-            "domains": list(cls.domains),
-            "plugin": reg.owner[name].name,
-            "params": [
-                {"name": p.name, "type": p.type.__name__, "default": p.to_json(p.default), "range": p.range_text,
-                 "unit": p.unit, "curve": p.curve, "doc": p.doc}
-                for p in cls.params
-            ],
-        })
-    return rows
+    return [
+        {"effect": name, "summary": cls.summary, "domains": list(cls.domains), "plugin": reg.owner[name].name,
+         "params": _param_rows(cls)}
+        for name, cls in sorted(reg.effects.items())
+    ]
+
+
+def _slicer_table() -> list[dict]:
+    slicers = getattr(plugin_host.registry(), "slicers", {})
+    return [{"slicer": name, "summary": cls.summary, "params": _param_rows(cls)}
+            for name, cls in sorted(slicers.items())]
+
+
+def _echo_params(params: list[dict]) -> None:
+    for p in params:
+        unit = f" {p['unit']}" if p["unit"] else ""
+        curve = ", curve ok" if p["curve"] else ""
+        click.echo(f"    {p['name']:<14} default {p['default']!s:<8} {p['range']}{unit}{curve}  {p['doc']}")
 
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @_common
 def effects(as_json):
-    """List every effect with its parameters, units, ranges and defaults."""
-    rows = _effect_table()
+    """List every effect with its parameters, units, ranges and defaults (and presets and slicers)."""
+    rows, slicers = _effect_table(), _slicer_table()
     if as_json:
-        click.echo(json.dumps({"effects": rows, "presets": plugin_host.presets()}, indent=2))
+        click.echo(json.dumps({"effects": rows, "presets": plugin_host.presets(), "slicers": slicers}, indent=2))
         return
     for row in rows:
         click.echo(f"{row['effect']}  [{', '.join(row['domains'])}]  {row['summary']}")
-        for p in row["params"]:
-            unit = f" {p['unit']}" if p["unit"] else ""
-            curve = ", curve ok" if p["curve"] else ""
-            click.echo(f"    {p['name']:<14} default {p['default']!s:<8} {p['range']}{unit}{curve}  {p['doc']}")
+        _echo_params(row["params"])
     presets = plugin_host.presets()
     if presets:
         click.echo("\npresets:")
         for name, summary in presets.items():
             click.echo(f"  {name:<16} {summary}")
+    if slicers:
+        click.echo("\nslicers (vcfx slice -p KEY=VALUE):")
+        for row in slicers:
+            click.echo(f"{row['slicer']}  {row['summary']}")
+            _echo_params(row["params"])
 
 
 @cli.command(name="plugins")
