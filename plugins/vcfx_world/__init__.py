@@ -3,9 +3,11 @@
 import vcfx
 
 from .features import WorldDomain, WorldFeatures, WorldState
+from .formant_shift import FormantShift
 from .pitch_shift import PitchShift
+from .pitch_variance import PitchVariance
 
-__all__ = ["WorldDomain", "WorldFeatures", "WorldState", "PitchShift"]
+__all__ = ["WorldDomain", "WorldFeatures", "WorldState", "FormantShift", "PitchShift", "PitchVariance"]
 
 
 @vcfx.hookimpl
@@ -16,3 +18,5 @@ def register_domains(register):
 @vcfx.hookimpl
 def register_effects(register):
     register(PitchShift)
+    register(PitchVariance)
+    register(FormantShift)

@@ -1,0 +1,49 @@
+"""formant_shift: move the formants up or down, keeping the pitch."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import vcfx
+
+from .features import WorldState, frame_power
+
+
+class FormantShift(vcfx.Effect):
+    """Move the formants by ``ratio`` with the WORLD vocoder, keeping f0.
+
+    The spectral envelope is warped along frequency, ``env'(f) = env(f /
+    ratio)``, interpolating the log envelope linearly between bins; above
+    ``ratio * nyquist`` (``ratio < 1``) the envelope holds its value at the
+    Nyquist frequency. Each frame keeps its power, so the level stays. A
+    ratio of 1.2 moves a 700 Hz formant to 840 Hz; ratios above 1 sound
+    smaller (child-like), below 1 larger. The length does not change.
+    """
+
+    name = "formant_shift"
+    summary = "Move formants by a ratio (WORLD), pitch kept"
+    params = (
+        vcfx.Param("ratio", float, 1.0, "Formant frequency ratio; above 1 moves formants up",
+                   low=0.5, high=2.0),
+    )
+    domains = ("world",)
+    examples = ({"ratio": 1.2}, {"ratio": 0.85})
+
+    def process_world(self, state: WorldState, ctx: vcfx.Context) -> WorldState:
+        # Aperiodicity is left alone: it describes the source (how noisy the
+        # excitation is in each band), not the vocal tract's resonances.
+        for ch in state.channels:
+            ch.spectral_envelope = warp(ch.spectral_envelope, self.ratio)
+        return state
+
+
+def warp(spectral_envelope: np.ndarray, ratio: float) -> np.ndarray:
+    """``env(f / ratio)`` for every frame, with each frame's power kept."""
+    bins = spectral_envelope.shape[1]
+    src = np.minimum(np.arange(bins) / ratio, bins - 1)
+    lo = np.floor(src).astype(int)
+    hi = np.minimum(lo + 1, bins - 1)
+    frac = src - lo
+    log_env = np.log(np.maximum(spectral_envelope, np.finfo(float).tiny))
+    out = np.exp((1 - frac) * log_env[:, lo] + frac * log_env[:, hi])
+    return out * (frame_power(spectral_envelope) / frame_power(out))[:, np.newaxis]
