@@ -166,6 +166,9 @@ class Chain(Effect, MutableSequence):
     def min_frames(self, sample_rate: int) -> int:
         return max([1] + [e.min_frames(sample_rate) for e in self._effects])
 
+    def context_frames(self, sample_rate: int) -> int:
+        return sum(e.context_frames(sample_rate) for e in self._effects)
+
     def _resolved(self, ctx: Context) -> tuple[list[Effect], list[Context]]:
         """The effects with random parameters drawn, and each effect's context.
 

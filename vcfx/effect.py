@@ -154,6 +154,15 @@ class Effect(Configurable):
         """Shortest input this effect handles; shorter input is an AudioError."""
         return 1
 
+    def context_frames(self, sample_rate: int) -> int:
+        """How far (in input frames) one output sample depends on its surroundings.
+
+        Streaming splits long input into chunks with at least this much
+        overlap, so joins are seamless. The default (0.25 s) covers
+        frame-based analysis; effects with long memory (reverb) say more.
+        """
+        return int(0.25 * sample_rate)
+
     # -- calling ---------------------------------------------------------------
     def __call__(self, audio: Audio, *, seed=None) -> Audio:
         """Apply the effect to ``audio`` (with all of the chain's checks)."""

@@ -65,6 +65,9 @@ class Reverb(vcfx.Effect):
             except vcfx.AudioError as exc:
                 raise vcfx.ParameterError(f"ir={self.ir!r}: {exc}") from None
 
+    def context_frames(self, sample_rate: int) -> int:
+        return self.ir_frames(sample_rate) + int(0.05 * sample_rate)
+
     def impulse_response(self, sample_rate: int, channels: int) -> np.ndarray:
         """The IR applied to a voice of ``channels`` at ``sample_rate``: matched, normalised, delayed.
 
