@@ -1,0 +1,96 @@
+"""Independent measurements shared by the tests and the quality benchmarks.
+
+Praat (through parselmouth, ``tests/truth.py``) judges pitch and voicing;
+linear prediction (librosa) judges the spectral envelope of the audio itself.
+Nothing here reads WORLD's features.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import librosa
+import numpy as np
+
+import vcfx
+
+_TESTS = str(Path(__file__).resolve().parents[1] / "tests")
+if _TESTS not in sys.path:
+    sys.path.insert(0, _TESTS)
+
+from truth import f0_at, praat_f0, shift_cents  # noqa: E402
+
+ENVELOPE_RATE = 16000
+"""Rate the envelope is measured at: formants up to 8 kHz, as in formant trackers."""
+
+
+def rms_ratio(before: vcfx.Audio, after: vcfx.Audio) -> float:
+    """RMS of ``after`` over RMS of ``before`` (all channels)."""
+    rms = [np.sqrt(np.mean(np.square(a.samples, dtype=np.float64))) for a in (before, after)]
+    return float(rms[1] / rms[0])
+
+
+def f0_change_cents(before: vcfx.Audio, after: vcfx.Audio, **kw) -> float:
+    """Median pitch change (Praat) in cents on frames voiced in both."""
+    return float(np.median(shift_cents(before, after, **kw)))
+
+
+def log_f0_spread(before: vcfx.Audio, after: vcfx.Audio, **kw) -> dict[str, float]:
+    """How the spread and the mean of log f0 (Praat) changed, on frames voiced in both.
+
+    Returns
+    -------
+    dict
+        ``std_ratio``: standard deviation of log f0 after over before;
+        ``mean_cents``: change of the mean log f0 in cents; ``frames``: frames compared.
+    """
+    t, f_before = praat_f0(before, **kw)
+    f_after = f0_at(after, t, **kw)
+    both = (f_before > 0) & (f_after > 0)
+    lb, la = np.log2(f_before[both]), np.log2(f_after[both])
+    return {"std_ratio": float(la.std() / lb.std()), "mean_cents": float(1200 * (la.mean() - lb.mean())),
+            "frames": int(both.sum())}
+
+
+def lpc_envelope_db(audio: vcfx.Audio, times_s: np.ndarray, freqs_hz: np.ndarray, order: int = 18,
+                    frame_s: float = 0.025) -> np.ndarray:
+    """Mean LPC log envelope (dB) at ``freqs_hz`` over frames centred at ``times_s`` (first channel).
+
+    The usual formant-analysis set-up: resampled to 16 kHz, pre-emphasised
+    (0.97), Hann-windowed 25 ms frames, order 2 + 16 = 18.
+    """
+    x = librosa.resample(audio.samples[0].astype(np.float64), orig_sr=audio.sample_rate,
+                         target_sr=ENVELOPE_RATE)
+    x = librosa.effects.preemphasis(x, coef=0.97)
+    half = int(frame_s * ENVELOPE_RATE / 2)
+    window = np.hanning(2 * half)
+    w = 2 * np.pi * freqs_hz / ENVELOPE_RATE
+    basis = np.exp(-1j * np.outer(w, np.arange(order + 1)))
+    envelopes = []
+    for t in times_s:
+        c = int(round(t * ENVELOPE_RATE))
+        if c - half < 0 or c + half > len(x):
+            continue
+        a = librosa.lpc(x[c - half : c + half] * window, order=order)
+        envelopes.append(-20 * np.log10(np.abs(basis @ a)))
+    return np.mean(envelopes, axis=0)
+
+
+def envelope_ratio(before: vcfx.Audio, after: vcfx.Audio, band_hz=(300.0, 5000.0),
+                   search=(0.7, 1.5), **kw) -> float:
+    """Frequency ratio that best maps the envelope of ``before`` onto that of ``after``.
+
+    Envelopes are LPC log envelopes averaged over frames Praat finds voiced in
+    both; the ratio minimises the variance of their difference over
+    ``band_hz`` on a log-frequency axis (a level difference does not count).
+    """
+    t, f_before = praat_f0(before, **kw)
+    times = t[(f_before > 0) & (f0_at(after, t, **kw) > 0)]
+    grid = np.geomspace(*band_hz, 400)
+    ref = lpc_envelope_db(before, times, grid)
+    fine = np.geomspace(band_hz[0] * search[0], band_hz[1] * search[1], 4000)
+    moved = lpc_envelope_db(after, times, fine)
+    ratios = np.exp(np.arange(np.log(search[0]), np.log(search[1]), 0.0005))
+    cost = [np.var(np.interp(np.log(r * grid), np.log(fine), moved) - ref) for r in ratios]
+    return float(ratios[int(np.argmin(cost))])

@@ -1,0 +1,107 @@
+import numpy as np
+import pytest
+
+import vcfx
+from test_chain import Counter
+from vcfx.chain import plan
+from vcfx_world.features import WorldState
+
+WORLD_EFFECTS = [
+    ("pitch_shift", {"semitones": 3.0}),
+    ("pitch_variance", {"factor": 2.0}),
+    ("formant_shift", {"ratio": 1.2}),
+    ("formant_shift", {"ratio": 0.8}),
+]
+RATES = [16000, 22050, 44100, 48000]
+
+
+def rms(audio: vcfx.Audio) -> np.ndarray:
+    return np.sqrt(np.mean(np.square(audio.samples, dtype=np.float64), axis=1))
+
+
+def world_pass(audio: vcfx.Audio, **options) -> vcfx.Audio:
+    return vcfx.Chain([vcfx.effect("pitch_shift", semitones=0)], options={"world": options})(audio)
+
+
+@pytest.mark.parametrize("f0_method", ["dio", "harvest"])
+def test_plain_pass_keeps_the_level(voice, f0_method):
+    out = world_pass(voice.audio, f0_method=f0_method)
+    # RMS within 0.5 % (uncorrected, WORLD comes out ~15 % louder)
+    np.testing.assert_allclose(rms(out), rms(voice.audio), rtol=0.005)
+
+
+def test_plain_pass_keeps_the_level_of_the_example_voice():
+    example = vcfx.example_voice()
+    np.testing.assert_allclose(rms(world_pass(example)), rms(example), rtol=0.005)
+
+
+def test_plain_pass_keeps_the_level_of_real_speech(speech_path):
+    speech = vcfx.load(speech_path)
+    out = world_pass(speech)
+    # each channel's RMS within 0.5 %
+    np.testing.assert_allclose(rms(out), rms(speech), rtol=0.005)
+
+
+class EnvelopeGain(vcfx.Effect):
+    """Multiplies the spectral envelope (a power) by ``power``."""
+
+    name = "envelope_gain"
+    params = (vcfx.Param("power", float, 1.0, "Envelope power ratio", low=0.0),)
+    domains = ("world",)
+
+    def process_world(self, state: WorldState, ctx: vcfx.Context) -> WorldState:
+        for ch in state.channels:
+            ch.spectral_envelope = ch.spectral_envelope * self.power
+        return state
+
+
+def test_a_change_in_envelope_power_changes_the_level(voice):
+    out = EnvelopeGain(power=4.0)(voice.audio)
+    # four times the power is twice the RMS, within 0.5 %
+    np.testing.assert_allclose(rms(out), 2 * rms(voice.audio), rtol=0.005)
+
+
+def test_world_effects_fuse_into_one_analysis_and_synthesis(monkeypatch, stereo_voice):
+    counter = Counter(monkeypatch, "dio", "harvest", "cheaptrick", "d4c", "synthesize")
+    chain = vcfx.Chain.from_spec("pitch_variance=factor=1.5,pitch_shift=semitones=2,formant_shift=ratio=1.1")
+    assert [d for d, _ in plan(list(chain))] == ["world"]
+    out = chain(stereo_voice)
+    assert counter.calls == {"dio": 2, "harvest": 0, "cheaptrick": 2, "d4c": 2, "synthesize": 2}
+    assert out.channels == 2 and out.frames == stereo_voice.frames
+
+
+def test_fusion_with_harvest(monkeypatch, voice):
+    counter = Counter(monkeypatch, "dio", "harvest", "cheaptrick", "d4c", "synthesize")
+    chain = vcfx.Chain.from_spec("pitch_variance=factor=0.5,pitch_shift=semitones=-2,formant_shift=ratio=0.9")
+    chain.options = {"world": {"f0_method": "harvest"}}
+    chain(voice.audio)
+    assert counter.calls == {"dio": 0, "harvest": 1, "cheaptrick": 1, "d4c": 1, "synthesize": 1}
+
+
+@pytest.mark.parametrize("channels", [1, 2])
+@pytest.mark.parametrize("rate", RATES)
+@pytest.mark.parametrize("name, params", WORLD_EFFECTS)
+def test_contract(name, params, rate, channels):
+    audio = vcfx.synthetic_voice(0.5, rate, f0_hz=(150.0, 200.0), channels=channels).audio
+    out = vcfx.effect(name, **params)(audio)
+    assert out.sample_rate == rate and out.channels == channels
+    assert out.frames == audio.frames
+    assert out.samples.dtype == vcfx.DTYPE and np.all(np.isfinite(out.samples))
+    assert np.all(rms(out) > 0.5 * rms(audio))
+
+
+@pytest.mark.parametrize("rate", RATES)
+@pytest.mark.parametrize("name, params", WORLD_EFFECTS)
+def test_silence_in_silence_out(name, params, rate):
+    silence = vcfx.Audio(np.zeros((2, rate // 2)), rate)
+    out = vcfx.effect(name, **params)(silence)
+    assert out.frames == silence.frames and out.channels == 2
+    assert not np.any(out.samples)
+
+
+def test_a_silent_channel_stays_silent_beside_a_voice(stereo_voice):
+    samples = stereo_voice.samples.copy()
+    samples[1] = 0.0
+    out = vcfx.effect("formant_shift", ratio=1.2)(vcfx.Audio(samples, stereo_voice.sample_rate))
+    assert not np.any(out.samples[1])
+    assert rms(out)[0] == pytest.approx(rms(stereo_voice)[0], rel=0.01)
