@@ -15,6 +15,7 @@ Effects that use statistics of the whole signal (the SNR reference of
 from __future__ import annotations
 
 import os
+import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -28,7 +29,7 @@ from .errors import AudioError, EffectError
 
 __all__ = ["stream_file", "stream_audio", "chunk_bounds", "DEFAULT_CHUNK_S"]
 
-DEFAULT_CHUNK_S = 30.0
+DEFAULT_CHUNK_S = 15.0
 CROSSFADE_S = 0.05
 HOP_S = 0.01
 
@@ -161,9 +162,12 @@ def stream_file(chain, in_path: str | os.PathLike, out_path: str | os.PathLike, 
     if frames == 0:
         raise AudioError(f"{in_path} holds no audio (0 frames)")
 
+    lock = threading.Lock()
+
     def read(a: int, b: int) -> np.ndarray:
-        source.seek(a)
-        x = source.read(b - a, dtype="float32", always_2d=True).T
+        with lock:  # chunks are read from worker threads
+            source.seek(a)
+            x = source.read(b - a, dtype="float32", always_2d=True).T
         if x.shape[1] != b - a:
             raise AudioError(f"{in_path} is truncated: expected {b - a} frames at {a}, read {x.shape[1]}")
         if not np.isfinite(x).all():
