@@ -54,6 +54,7 @@ _DB_RANGE = 80.0           # colour scales span this many dB below the peak
 _MAX_COLUMNS = 2000        # time columns in a spectrogram; longer files use a larger hop
 _FREQ_TICKS_HZ = (50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000)
 _ONSET_COLOUR = "#d62728"
+_MAX_ONSET_LINES = 60      # more onsets than this are ticks on the waveform, not lines through every panel
 
 
 # -- measurements ---------------------------------------------------------------
@@ -253,7 +254,12 @@ def _draw_waveform(ax, x: np.ndarray, sample_rate: int) -> None:
 
 
 def _mark_onsets(axes, onsets, strong_ax) -> None:
+    """Lines through every panel; only ticks along the waveform's top when there are too many."""
     if onsets is None:
+        return
+    if len(onsets) > _MAX_ONSET_LINES:
+        strong_ax.vlines(onsets, 0.9, 1.0, transform=strong_ax.get_xaxis_transform(), color=_ONSET_COLOUR,
+                         linewidth=0.8)
         return
     for ax in axes:
         for t in onsets:
@@ -348,8 +354,11 @@ def analyze_figure(audio: Audio, *, world: bool = False, title: str | None = Non
     ax_wave, ax_spec, ax_rms, ax_f0 = axes[:4]
 
     _draw_waveform(ax_wave, x, sr)
-    onset_note = ("no onset slicer registered" if onsets is None
-                  else f"{len(onsets)} onsets (red lines, from the onsets slicer)")
+    if onsets is None:
+        onset_note = "no onset slicer registered"
+    else:
+        marks = "red lines" if len(onsets) <= _MAX_ONSET_LINES else "red ticks along the top"
+        onset_note = f"{len(onsets)} onsets ({marks}, from the onsets slicer)"
     _title(ax_wave, f"Waveform — {onset_note}")
 
     ax_spec.set_label("image")
@@ -400,8 +409,8 @@ def analyze_figure(audio: Audio, *, world: bool = False, title: str | None = Non
     _mark_onsets(axes, onsets, ax_wave)
     missing = unavailable(world)
     if missing:
-        fig.text(0.01, 0.0, "Note: " + "; ".join(missing) + ".", fontsize=8.5, color="0.35",
-                 ha="left", va="bottom")
+        # a figure-level x label, so the constrained layout makes room for it below "time (s)"
+        fig.supxlabel("Note: " + "; ".join(missing) + ".", fontsize=8.5, color="0.35", x=0.01, ha="left")
     return fig
 
 
