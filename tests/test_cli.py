@@ -143,6 +143,8 @@ USAGE, FAILURE = 2, 1
      "does not exist"),
     (["apply", "{NOTAUDIO}", "{OUT}/o.wav", "--chain", "pitch_shift"], FAILURE, "cannot read"),
     (["analyze", "{IN}", "-o", "{OUT}/fig.wav"], USAGE, "cannot draw a figure"),
+    (["analyze", "{IN}", "-o", "{IN}"], USAGE, "is an input file"),
+    (["compare", "{IN}", "{IN}", "-o", "{IN}"], USAGE, "is an input file"),
     (["analyze", "{OUT}/missing.wav", "-o", "{OUT}/fig.png"], USAGE, "does not exist"),
     (["analyze", "{IN}"], USAGE, "Missing option"),
     (["analyze", "{IN}", "-o", "{OUT}/no/fig.png"], FAILURE, "does not exist"),

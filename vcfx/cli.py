@@ -114,9 +114,11 @@ def _check_folder(path: Path) -> None:
         raise AudioError(f"cannot write {path}: folder {folder} does not exist")
 
 
-def _check_figure_out(path: Path) -> None:
+def _check_figure_out(path: Path, *inputs: Path) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+    if any(path.resolve() == i.resolve() or same_file(i, path) for i in inputs):
+        raise click.BadParameter(f"{path} is an input file; choose another path", param_hint="'-o'")
     known = FigureCanvasAgg.get_supported_filetypes()
     if path.suffix.lstrip(".").lower() not in known:
         raise click.BadParameter(f'cannot draw a figure into "{path.name}": use one of '
@@ -169,7 +171,7 @@ def _chain_option(f):
 @click.option("--subtype", help="Output subtype, e.g. PCM_16, PCM_24, FLOAT (default: the format's).")
 @click.option("--save-preset", type=click.Path(dir_okay=False, path_type=Path), metavar="P.toml",
               help="Also write the chain as run (drawn values and seed included) as a .toml/.json preset; "
-                   "applying it to the same input gives the same output.")
+                   "applying it to the same input (at the same --sample-rate) gives the same output.")
 @_common
 def apply(input_path, output_path, chain_spec, seed, sample_rate, subtype, save_preset):
     """Apply a chain of effects to IN and write OUT.
@@ -216,7 +218,7 @@ def analyze(input_path, figure, world):
     """
     from .plotting import analyze_figure, save_figure, unavailable
 
-    _check_figure_out(figure)
+    _check_figure_out(figure, input_path)
     with steps(6 if world else 5, "analyze", quiet=_State.quiet) as step:
         step("reading")
         audio = load(input_path)
@@ -237,7 +239,7 @@ def compare(input_path, other_path, figure):
     """Draw IN and OUT (e.g. before and after a chain) on the same axes: spectrograms and f0."""
     from .plotting import compare_figure, save_figure
 
-    _check_figure_out(figure)
+    _check_figure_out(figure, input_path, other_path)
     with steps(4, "compare", quiet=_State.quiet) as step:
         step("reading")
         before, after = load(input_path), load(other_path)
