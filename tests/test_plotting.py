@@ -88,13 +88,24 @@ def test_onsets_come_from_the_registered_slicer(voice):
 def test_missing_slicer_and_world_domain_are_noted_not_fatal(voice, without_plugins):
     without_plugins("onset,world")
     assert "onsets" not in vcfx.slicers() and "world" not in plugins.registry().domains
-    fig = plotting.analyze_figure(voice.audio, world=True)
+    notes = []
+    fig = plotting.analyze_figure(voice.audio, world=True, notes=notes)
     axes = titled(fig)
     assert list(axes) == ["Waveform", "Spectrogram", "RMS", "f0"]
-    assert "no onset slicer registered" in axes["Waveform"].get_title(loc="left")
-    notes = fig._supxlabel.get_text()
-    assert 'no "world" domain' in notes and 'no "onsets" slicer' in notes
-    assert len(plotting.unavailable(world=True)) == 2
+    assert "onsets not marked" in axes["Waveform"].get_title(loc="left")
+    assert len(notes) == 2
+    assert 'no "world" domain' in notes[1] and 'no "onsets" slicer' in notes[0]
+    assert fig._supxlabel.get_text() == "Note: " + "; ".join(notes) + "."
+
+
+def test_very_short_audio_still_gets_a_figure_with_a_note():
+    tiny = vcfx.Audio(np.full((1, 100), 0.1, dtype=np.float32), 22050)
+    notes = []
+    fig = plotting.analyze_figure(tiny, world=True, notes=notes)
+    assert list(titled(fig)) == ["Waveform", "Spectrogram", "RMS", "f0"]
+    if "world" in plugins.registry().domains:
+        assert any("too short for WORLD" in n for n in notes)
+    plotting.compare_figure(tiny, tiny)
 
 
 def test_world_panels(voice):

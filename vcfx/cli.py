@@ -216,15 +216,16 @@ def analyze(input_path, figure, world):
 
     Stereo files are analysed as the mono mix of their channels.
     """
-    from .plotting import analyze_figure, save_figure, unavailable
+    from .plotting import analyze_figure, save_figure
 
     _check_figure_out(figure, input_path)
     with steps(6 if world else 5, "analyze", quiet=_State.quiet) as step:
         step("reading")
         audio = load(input_path)
-        fig = analyze_figure(audio, world=world, title=input_path.name, progress=step)
+        notes: list[str] = []
+        fig = analyze_figure(audio, world=world, title=input_path.name, progress=step, notes=notes)
         save_figure(fig, figure)
-    for note in unavailable(world):
+    for note in notes:
         _warn(note)
     _say(f"wrote {figure}")
 

@@ -37,7 +37,6 @@ __all__ = [
     "save_figure",
     "f0_track",
     "onset_times",
-    "unavailable",
     "audio_html",
 ]
 
@@ -81,6 +80,7 @@ def _spectrogram(x: np.ndarray, sample_rate: int) -> _Spectrogram:
 
     n_fft = _window(sample_rate)
     hop = _hop(len(x), n_fft)
+    x = np.pad(x, (0, max(0, n_fft - len(x))))  # very short input: one silent-padded frame
     power = np.abs(librosa.stft(x, n_fft=n_fft, hop_length=hop)) ** 2
     times = np.arange(power.shape[1]) * hop / sample_rate
     freqs = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
@@ -92,6 +92,7 @@ def _rms_dbfs(x: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray, 
 
     n_fft = _window(sample_rate)
     hop = _hop(len(x), n_fft)
+    x = np.pad(x, (0, max(0, n_fft - len(x))))
     rms = librosa.feature.rms(y=x, frame_length=n_fft, hop_length=hop)[0]
     times = np.arange(len(rms)) * hop / sample_rate
     return times, 20 * np.log10(np.maximum(rms, 1e-6)), n_fft / sample_rate
@@ -163,34 +164,34 @@ def _registered_domain(name: str):
     return plugins.registry().domains.get(name)
 
 
-def unavailable(world: bool = False) -> list[str]:
-    """What :func:`analyze_figure` will leave out, because no plugin provides it.
-
-    Parameters
-    ----------
-    world : bool
-        Whether the WORLD panels were asked for.
-
-    Returns
-    -------
-    list of str
-        One sentence per missing piece; empty when everything is available.
-    """
-    notes = []
+def _onsets_or_note(audio: Audio, notes: list[str]) -> np.ndarray | None:
     if _registered_slicer("onsets") is None:
         notes.append('no "onsets" slicer is registered, so onsets are not marked')
-    if world and _registered_domain("world") is None:
-        notes.append('no "world" domain is registered, so the WORLD panels are left out')
-    return notes
+        return None
+    try:
+        return onset_times(audio)
+    except Exception as exc:  # a plugin's failure costs the onset lines, not the figure
+        notes.append(f'the "onsets" slicer failed ({type(exc).__name__}: {exc}), so onsets are not marked')
+        return None
 
 
-def _world_analysis(audio: Audio):
+def _world_or_note(audio: Audio, notes: list[str]):
+    """The registered WORLD domain's analysis of ``audio``, or None with a note saying why not."""
     from .effect import Context
 
     dom = _registered_domain("world")
     if dom is None:
+        notes.append('no "world" domain is registered, so the WORLD panels are left out')
         return None
-    return dom.analyze(audio, Context.from_seed(0))
+    if audio.frames < dom.min_frames(audio.sample_rate):
+        notes.append(f"the audio is too short for WORLD analysis ({audio.frames} frames, needs "
+                     f"{dom.min_frames(audio.sample_rate)}), so the WORLD panels are left out")
+        return None
+    try:
+        return dom.analyze(audio, Context.from_seed(0))
+    except Exception as exc:
+        notes.append(f"WORLD analysis failed ({type(exc).__name__}: {exc}), so the WORLD panels are left out")
+        return None
 
 
 # -- drawing helpers ----------------------------------------------------------
@@ -304,13 +305,14 @@ def _describe(audio: Audio, name: str | None) -> str:
 
 # -- figures --------------------------------------------------------------------
 
-def analyze_figure(audio: Audio, *, world: bool = False, title: str | None = None, progress=None):
+def analyze_figure(audio: Audio, *, world: bool = False, title: str | None = None, progress=None,
+                   notes: list[str] | None = None):
     """Waveform, spectrogram, RMS level and f0 of a voice, on one time axis.
 
     Stereo (or any multichannel) audio is analysed as the mono mix of its
     channels, and the figure title says so. Onsets from the registered
-    ``"onsets"`` slicer are marked on every panel; without one the
-    waveform's title says none is registered.
+    ``"onsets"`` slicer are marked on every panel; without one (or when
+    it fails) a note under the figure says why they are missing.
 
     Parameters
     ----------
@@ -323,6 +325,10 @@ def analyze_figure(audio: Audio, *, world: bool = False, title: str | None = Non
         Name to put in the figure title, e.g. the file name.
     progress : callable, optional
         Called with a short description before each slow step.
+    notes : list, optional
+        Sentences saying what was left out and why (no slicer or domain
+        registered, audio too short, a plugin failing) are appended here;
+        they are printed under the figure as well.
 
     Returns
     -------
@@ -340,12 +346,13 @@ def analyze_figure(audio: Audio, *, world: bool = False, title: str | None = Non
     rms_t, rms_db, rms_win = _rms_dbfs(x, sr)
     step("f0")
     f0_t, f0 = f0_track(mono)
+    missing: list[str] = []
     step("onsets")
-    onsets = onset_times(mono)
+    onsets = _onsets_or_note(mono, missing)
     state = None
     if world:
         step("WORLD analysis")
-        state = _world_analysis(mono)
+        state = _world_or_note(mono, missing)
     step("drawing")
 
     ratios = [1.0, 2.2, 0.8, 1.1] + ([2.0, 1.5] if state is not None else [])
@@ -355,7 +362,7 @@ def analyze_figure(audio: Audio, *, world: bool = False, title: str | None = Non
 
     _draw_waveform(ax_wave, x, sr)
     if onsets is None:
-        onset_note = "no onset slicer registered"
+        onset_note = "onsets not marked (see the note below)"
     else:
         marks = "red lines" if len(onsets) <= _MAX_ONSET_LINES else "red ticks along the top"
         onset_note = f"{len(onsets)} onsets ({marks}, from the onsets slicer)"
@@ -407,7 +414,8 @@ def analyze_figure(audio: Audio, *, world: bool = False, title: str | None = Non
 
     ax_wave.set_xlim(0.0, audio.duration_s)
     _mark_onsets(axes, onsets, ax_wave)
-    missing = unavailable(world)
+    if notes is not None:
+        notes.extend(missing)
     if missing:
         # a figure-level x label, so the constrained layout makes room for it below "time (s)"
         fig.supxlabel("Note: " + "; ".join(missing) + ".", fontsize=8.5, color="0.35", x=0.01, ha="left")
