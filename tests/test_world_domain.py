@@ -75,7 +75,9 @@ def test_fusion_with_harvest(monkeypatch, voice):
     chain = vcfx.Chain.from_spec("pitch_variance=factor=0.5,pitch_shift=semitones=-2,formant_shift=ratio=0.9")
     chain.options = {"world": {"f0_method": "harvest"}}
     chain(voice.audio)
-    assert counter.calls == {"dio": 0, "harvest": 1, "cheaptrick": 1, "d4c": 1, "synthesize": 1}
+    assert (counter.calls["dio"], counter.calls["harvest"], counter.calls["synthesize"]) == (0, 1, 1)
+    frames = int(1000 * voice.audio.duration_s / 5.0) + 1
+    assert counter.frames["cheaptrick"] == counter.frames["d4c"] == frames
 
 
 @pytest.mark.parametrize("channels", [1, 2])
@@ -105,3 +107,41 @@ def test_a_silent_channel_stays_silent_beside_a_voice(stereo_voice):
     out = vcfx.effect("formant_shift", ratio=1.2)(vcfx.Audio(samples, stereo_voice.sample_rate))
     assert not np.any(out.samples[1])
     assert rms(out)[0] == pytest.approx(rms(stereo_voice)[0], rel=0.01)
+
+
+@pytest.mark.parametrize(
+    "damage, phrase",
+    [
+        (lambda ch: setattr(ch, "spectral_envelope", ch.spectral_envelope[:, :65]), "must be shaped"),
+        (lambda ch: setattr(ch, "f0", ch.f0 * np.nan), "NaN or inf"),
+        (lambda ch: setattr(ch, "f0", ch.f0 - 500), r"f0 must lie in \[0"),
+        (lambda ch: setattr(ch, "aperiodicity", ch.aperiodicity * 3), r"aperiodicity must lie in \[0, 1\]"),
+        (lambda ch: setattr(ch, "spectral_envelope", -ch.spectral_envelope), "must be positive"),
+        (lambda ch: setattr(ch, "f0", ch.f0[:1]), "must be shaped"),
+    ],
+    ids=["narrow-envelope", "nan-f0", "negative-f0", "aperiodicity-above-1", "negative-envelope", "short-f0"],
+)
+def test_broken_world_features_from_a_plugin_are_refused_before_synthesis(voice, damage, phrase):
+    """pyworld would abort the process or return noise on these; the domain checks first."""
+
+    class Breaker(vcfx.Effect):
+        name = "test_breaker"
+        domains = ("world",)
+
+        def process_world(self, state, ctx):
+            for ch in state.channels:
+                damage(ch)
+            return state
+
+    class Plugin:
+        @vcfx.hookimpl
+        def register_effects(self, register):
+            register(Breaker)
+
+    vcfx.plugins.register(Plugin(), name="test-breaker")
+    try:
+        with pytest.raises(vcfx.EffectError, match=phrase):
+            vcfx.Chain.from_spec("pitch_shift=semitones=1,test_breaker")(voice.audio)
+        assert vcfx.effect("pitch_shift", semitones=1)(voice.audio).frames == voice.audio.frames
+    finally:
+        vcfx.plugins.unregister("test-breaker")

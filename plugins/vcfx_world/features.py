@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +22,9 @@ OPTION_PARAMS = (
     vcfx.Param("f0_ceil_hz", float, 800.0, "Highest f0 searched", unit="Hz", low=100.0, high=1600.0),
     vcfx.Param("frame_period_ms", float, 5.0, "Hop between analysis frames", unit="ms", low=1.0, high=20.0),
 )
+
+MIN_PARALLEL_S = 1.0
+"""Shorter channels are analysed in one piece."""
 
 SILENCE_PEAK = 1e-6
 """A channel whose peak is below this is passed through as silence."""
@@ -111,8 +116,16 @@ def analysis_options(ctx: vcfx.Context) -> dict[str, Any]:
     return opts
 
 
-def analyze_channel(x: np.ndarray, sample_rate: int, opts: dict[str, Any]) -> WorldFeatures:
-    """Run f0 tracking, CheapTrick and D4C on one channel (float64, C-contiguous)."""
+def _frame_count(samples: int, sample_rate: int, period_ms: float) -> int:
+    return int(1000.0 * samples / sample_rate / period_ms) + 1
+
+
+def analyze_channel(x: np.ndarray, sample_rate: int, opts: dict[str, Any], parts: int = 1) -> WorldFeatures:
+    """Track f0, then run CheapTrick and D4C on ``parts`` runs of frames in parallel.
+
+    CheapTrick and D4C look at the whole signal around each frame they are
+    given, so splitting the frames changes nothing in the result.
+    """
     x = np.ascontiguousarray(x, dtype=np.float64)
     period = opts["frame_period_ms"]
     floor, ceil = opts["f0_floor_hz"], opts["f0_ceil_hz"]
@@ -121,10 +134,58 @@ def analyze_channel(x: np.ndarray, sample_rate: int, opts: dict[str, Any]) -> Wo
     else:
         raw, t = pyworld.dio(x, sample_rate, f0_floor=floor, f0_ceil=ceil, frame_period=period)
         f0 = pyworld.stonemask(x, raw, t, sample_rate)
-    sp = pyworld.cheaptrick(x, f0, t, sample_rate, f0_floor=floor)
-    ap = pyworld.d4c(x, f0, t, sample_rate)
+    bounds = np.linspace(0, len(f0), max(1, min(parts, len(f0) // 50)) + 1).astype(int)
+
+    def envelopes(a: int, b: int):
+        f, tt = np.ascontiguousarray(f0[a:b]), np.ascontiguousarray(t[a:b])
+        return pyworld.cheaptrick(x, f, tt, sample_rate, f0_floor=floor), pyworld.d4c(x, f, tt, sample_rate)
+
+    pieces = list(_executor().map(envelopes, bounds[:-1], bounds[1:])) if len(bounds) > 2 else [
+        envelopes(0, len(f0))]
+    sp = np.concatenate([p[0] for p in pieces])
+    ap = np.concatenate([p[1] for p in pieces])
     rms = float(np.sqrt(np.mean(np.square(x))))
     return WorldFeatures(f0, sp, ap, input_rms=rms, envelope_power=envelope_power(sp))
+
+
+_EXECUTOR: ThreadPoolExecutor | None = None
+
+
+def _executor() -> ThreadPoolExecutor:
+    """Threads for WORLD work: pyworld releases the GIL, so channels and parts run on all cores."""
+    global _EXECUTOR
+    if _EXECUTOR is None:
+        _EXECUTOR = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="vcfx-world")
+    return _EXECUTOR
+
+
+def check_state(state: "WorldState", bins: int) -> None:
+    """Refuse features that pyworld's synthesis would crash on or turn into noise.
+
+    pyworld does not check its input: a wrong envelope width aborts the
+    process, NaN spreads to the whole output. Third-party WORLD effects may
+    return anything, so the domain checks before it synthesizes.
+    """
+    nyquist = state.sample_rate / 2
+    for i, ch in enumerate(state.channels):
+        where = f"channel {i}"
+        f0, sp, ap = (np.asarray(a) for a in (ch.f0, ch.spectral_envelope, ch.aperiodicity))
+        if f0.ndim != 1 or sp.ndim != 2 or ap.ndim != 2:
+            raise vcfx.EffectError(f"{where}: f0 must be 1-D and the envelope and aperiodicity 2-D, got "
+                                   f"{f0.shape}, {sp.shape}, {ap.shape}")
+        if not (len(f0) == sp.shape[0] == ap.shape[0]) or not (sp.shape[1] == ap.shape[1] == bins):
+            raise vcfx.EffectError(f"{where}: features must be shaped ({len(f0)}, {bins}) like the analysis, got "
+                                   f"envelope {sp.shape} and aperiodicity {ap.shape}")
+        if len(f0) < 2:
+            raise vcfx.EffectError(f"{where}: at least 2 frames are needed to synthesize, got {len(f0)}")
+        if not (np.isfinite(f0).all() and np.isfinite(sp).all() and np.isfinite(ap).all()):
+            raise vcfx.EffectError(f"{where}: features contain NaN or inf")
+        if (f0 < 0).any() or (f0 >= nyquist).any():
+            raise vcfx.EffectError(f"{where}: f0 must lie in [0, {nyquist:g}) Hz, got {f0.min():g}..{f0.max():g}")
+        if (sp <= 0).any():
+            raise vcfx.EffectError(f"{where}: the spectral envelope must be positive")
+        if (ap < 0).any() or (ap > 1).any():
+            raise vcfx.EffectError(f"{where}: aperiodicity must lie in [0, 1]")
 
 
 def synthesize_channel(feat: WorldFeatures, sample_rate: int, period: float, frames: int) -> np.ndarray:
@@ -168,18 +229,30 @@ class WorldDomain(vcfx.Domain):
 
     def analyze(self, audio: vcfx.Audio, ctx: vcfx.Context) -> WorldState:
         opts = analysis_options(ctx)
-        channels = []
-        for x in audio.samples:
+        parts = -(-(os.cpu_count() or 1) // audio.channels)
+        if audio.duration_s < MIN_PARALLEL_S:
+            parts = 1
+
+        def one(x: np.ndarray) -> WorldFeatures:
             if np.abs(x).max() < SILENCE_PEAK:
-                n = int(audio.frames / audio.sample_rate * 1000 / opts["frame_period_ms"]) + 1
-                bins = pyworld.get_cheaptrick_fft_size(audio.sample_rate, opts["f0_floor_hz"]) // 2 + 1
-                channels.append(WorldFeatures(np.zeros(n), np.full((n, bins), 1e-16), np.ones((n, bins)), True))
-            else:
-                channels.append(analyze_channel(x, audio.sample_rate, opts))
+                n = _frame_count(len(x), audio.sample_rate, opts["frame_period_ms"])
+                bins = self.bins(audio.sample_rate, opts)
+                return WorldFeatures(np.zeros(n), np.full((n, bins), 1e-16), np.ones((n, bins)), True)
+            return analyze_channel(x, audio.sample_rate, opts, parts)
+
+        channels = list(_executor().map(one, audio.samples)) if audio.channels > 1 else [one(audio.samples[0])]
         return WorldState(channels, audio.sample_rate, opts["frame_period_ms"], audio.frames, opts)
 
+    @staticmethod
+    def bins(sample_rate: int, opts: dict[str, Any]) -> int:
+        """Width of the spectral envelope and aperiodicity for these analysis options."""
+        return pyworld.get_cheaptrick_fft_size(sample_rate, opts["f0_floor_hz"]) // 2 + 1
+
     def synthesize(self, state: WorldState, ctx: vcfx.Context) -> vcfx.Audio:
-        out = np.stack(
-            [synthesize_channel(c, state.sample_rate, state.frame_period_ms, state.frames) for c in state.channels]
-        )
-        return vcfx.Audio(out, state.sample_rate)
+        check_state(state, self.bins(state.sample_rate, state.options or analysis_options(ctx)))
+
+        def one(c: WorldFeatures) -> np.ndarray:
+            return synthesize_channel(c, state.sample_rate, state.frame_period_ms, state.frames)
+
+        out = list(_executor().map(one, state.channels)) if len(state.channels) > 1 else [one(state.channels[0])]
+        return vcfx.Audio(np.stack(out), state.sample_rate)
