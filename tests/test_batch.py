@@ -1,6 +1,7 @@
 """Batch processing: resumable after SIGKILL, identical on the local and Dask engines, reproducible."""
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -72,11 +73,9 @@ def test_bad_arguments(tmp_path):
 def test_sigkill_midway_then_rerun(tmp_path):
     inputs = make_inputs(tmp_path / "in", 40)
     out = tmp_path / "out"
-    script = (
-        "import sys, vcfx.batch as b; "
-        f"b.batch(sys.argv[1], sys.argv[2], {CHAIN!r}, seed=3, jobs=2, quiet=True)"
-    )
-    proc = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "in"), str(out)])
+    command = [sys.executable, "-m", "vcfx.cli", "batch", str(tmp_path / "in"), str(out),
+               "--chain", CHAIN, "--seed", "3", "-j", "2"]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         log = out / MANIFEST_NAME
@@ -88,8 +87,10 @@ def test_sigkill_midway_then_rerun(tmp_path):
     first = len((out / MANIFEST_NAME).read_text().splitlines())
     assert 8 <= first < 40, "the batch should have been killed midway"
 
-    result = batch(tmp_path / "in", out, CHAIN, seed=3, jobs=2, quiet=True)
-    assert result.skipped >= 8 and result.done + result.skipped == 40 and not result.failed
+    rerun = subprocess.run(command, capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    done, skipped = map(int, re.match(r"(\d+) written, (\d+) already done, 0 failed", rerun.stdout).groups())
+    assert skipped >= 8 and done + skipped == 40
     records = manifest(out)
     assert sorted(r["input"] for r in records) == sorted(p.relative_to(tmp_path / "in").as_posix() for p in inputs)
     for record in records:
@@ -116,3 +117,16 @@ def test_one_manifest_entry_reproduces_alone(tmp_path):
     rebuilt = reproduce(record, tmp_path / "in", tmp_path / "again.wav")
     assert rebuilt.read_bytes() == (tmp_path / "out" / record["output"]).read_bytes()
     assert not np.array_equal(vcfx.load(rebuilt).samples, vcfx.load(tmp_path / "in" / record["input"]).samples)
+
+
+def test_cli_batch_reports_failures_in_its_exit_status(tmp_path):
+    make_inputs(tmp_path / "in", 2)
+    (tmp_path / "in" / "broken.wav").write_text("not audio")
+    command = [sys.executable, "-m", "vcfx.cli", "batch", str(tmp_path / "in"), str(tmp_path / "out"),
+               "--chain", "noise=snr_db=choice(10,20)", "--copies", "2"]
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stdout.startswith("4 written, 0 already done, 2 failed")
+    assert "vcfx: warning: broken.wav: cannot read" in result.stderr
+    snrs = {r["effects"][0]["snr_db"] for r in manifest(tmp_path / "out") if r["status"] == "ok"}
+    assert snrs <= {10.0, 20.0}

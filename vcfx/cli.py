@@ -35,9 +35,11 @@ from . import plugins as plugin_host
 from .audio import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, load
 from .errors import AudioError, VcfxError
 from .files import atomic_path, same_file
-from .progress import steps
+from .progress import progress, steps
+from .streaming import DEFAULT_CHUNK_S
 from .spec import load_chain, write_preset
 
+STREAM_ABOVE_S = 120.0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
@@ -172,11 +174,16 @@ def _chain_option(f):
 @click.option("--save-preset", type=click.Path(dir_okay=False, path_type=Path), metavar="P.toml",
               help="Also write the chain as run (drawn values and seed included) as a .toml/.json preset; "
                    "applying it to the same input (at the same --sample-rate) gives the same output.")
+@click.option("--chunk-s", type=click.FloatRange(min=1.0), metavar="SECONDS",
+              help=f"Stream IN to OUT in chunks of about this length (done by itself for inputs longer than "
+                   f"{STREAM_ABOVE_S:g} s unless --sample-rate is given), in bounded memory.")
 @_common
-def apply(input_path, output_path, chain_spec, seed, sample_rate, subtype, save_preset):
+def apply(input_path, output_path, chain_spec, seed, sample_rate, subtype, save_preset, chunk_s):
     """Apply a chain of effects to IN and write OUT.
 
-    IN is never overwritten; OUT appears complete or not at all.
+    IN is never overwritten; OUT appears complete or not at all. Long inputs
+    stream from disk to disk in chunks, cut at quiet moments and processed
+    in parallel.
     """
     _check_audio_out(output_path, input_path, subtype, "'OUT'")
     if save_preset is not None:
@@ -189,6 +196,9 @@ def apply(input_path, output_path, chain_spec, seed, sample_rate, subtype, save_
     chain = _chain(chain_spec, seed)
     if save_preset is not None and chain.seed is None:
         chain.seed = secrets.randbelow(2**31)  # so the saved preset reproduces this very run
+    if chunk_s is not None or (sample_rate is None and _duration_s(input_path) > STREAM_ABOVE_S):
+        _stream(chain, input_path, output_path, subtype, chunk_s or DEFAULT_CHUNK_S, save_preset)
+        return
     with steps(3, "apply", quiet=_State.quiet) as step:
         step("reading")
         audio = load(input_path, sample_rate=sample_rate)
@@ -201,6 +211,35 @@ def apply(input_path, output_path, chain_spec, seed, sample_rate, subtype, save_
             if save_preset is not None:
                 write_preset(chain.resolve(), save_preset)
     _say(f"wrote {output_path} ({out.duration_s:.2f} s, {out.sample_rate} Hz, {out.channels} ch)")
+    if save_preset is not None:
+        _say(f"wrote {save_preset} (seed {chain.seed})")
+
+
+def _duration_s(path: Path) -> float:
+    import soundfile as sf
+
+    try:
+        info = sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError):
+        return 0.0  # load() says what is wrong with it
+    return info.frames / info.samplerate
+
+
+def _stream(chain, input_path: Path, output_path: Path, subtype, chunk_s: float, save_preset) -> None:
+    """``apply`` for long input: disk to disk in chunks, with a bar over output frames."""
+    from .streaming import stream_file
+
+    bar = progress(total=None, desc="apply (streaming)", unit="frame", quiet=_State.quiet)
+
+    def advance(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    with bar, atomic_path(output_path) as tmp:  # OUT appears only if the preset is written too
+        stream_file(chain, input_path, tmp, chunk_s=chunk_s, subtype=subtype, progress=advance)
+        if save_preset is not None:
+            write_preset(chain.resolve(), save_preset)
+    _say(f"wrote {output_path} (streamed in chunks of about {chunk_s:g} s)")
     if save_preset is not None:
         _say(f"wrote {save_preset} (seed {chain.seed})")
 
@@ -434,6 +473,43 @@ def demo(outdir, seed):
         raise click.exceptions.Exit(EXIT_FAILURE)
 
 
+@cli.command()
+@click.argument("in_dir", metavar="IN_DIR", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("out_dir", metavar="OUT_DIR", type=click.Path(file_okay=False, path_type=Path))
+@_chain_option
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes.")
+@click.option("--copies", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Augmented versions written per input (random parameters drawn anew for each).")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Base seed; each file and copy gets its own seed from it and the file's path.")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True)
+@click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler to use; a LocalCluster of --jobs workers when omitted.")
+@click.option("--pattern", default="**/*.wav", show_default=True, help="Glob pattern of inputs, relative to IN_DIR.")
+@click.option("--subtype", help="Output subtype (default: 32-bit float where the format allows it).")
+@_common
+def batch(in_dir, out_dir, chain_spec, jobs, copies, seed, engine, scheduler, pattern, subtype):
+    """Apply a chain to every file in IN_DIR, mirroring its folders in OUT_DIR.
+
+    Writes OUT_DIR/manifest.jsonl with the parameters drawn, the seed, the
+    status and any error of every output. Running the same command again skips
+    finished files and retries failed ones. The exit status is 1 when any
+    file failed.
+    """
+    from .batch import batch as run_batch
+
+    if scheduler and engine != "dask":
+        raise click.BadParameter("--scheduler needs --engine dask", param_hint="'--scheduler'")
+    chain = _chain(chain_spec, None)
+    result = run_batch(in_dir, out_dir, chain, copies=copies, seed=seed, jobs=jobs, engine=engine,
+                       scheduler=scheduler, pattern=pattern, subtype=subtype, quiet=_State.quiet)
+    _say(f"{result.done} written, {result.skipped} already done, {len(result.failed)} failed; "
+         f"manifest: {result.manifest}")
+    for record in result.failed:
+        _warn(f"{record['input']}: {record['error']}")
+    if result.failed:
+        raise click.exceptions.Exit(EXIT_FAILURE)
+
+
 # -- entry point -----------------------------------------------------------------
 
 def _one_line(text: str) -> str:
@@ -445,7 +521,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in argv
     try:
-        cli.main(args=argv, prog_name="vcfx", standalone_mode=False)
+        status = cli.main(args=argv, prog_name="vcfx", standalone_mode=False)
+        return status if isinstance(status, int) else 0  # click returns Exit's code without raising
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.exceptions.NoArgsIsHelpError as exc:
@@ -479,7 +556,6 @@ def main(argv: list[str] | None = None) -> int:
         detail = _one_line(f"{type(exc).__name__}: {exc}")
         click.echo(f"vcfx: error: unexpected {detail} (run with --debug for the traceback)", err=True)
         return EXIT_FAILURE
-    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,7 +12,7 @@ import soundfile as sf
 
 from .errors import AudioError
 
-__all__ = ["read_audio", "write_audio", "atomic_path", "same_file"]
+__all__ = ["read_audio", "write_audio", "open_for_writing", "atomic_path", "same_file"]
 
 _SFC_SET_ADD_PEAK_CHUNK = 0x1050
 
@@ -102,6 +102,9 @@ class atomic_path:
         except OSError as exc:
             raise AudioError(f"cannot write {self.path}: {exc.strerror or exc}") from None
         os.close(fd)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(name, 0o666 & ~umask)  # as an ordinary new file, not mkstemp's 0600
         self.tmp = Path(name)
         return self.tmp
 
@@ -117,6 +120,17 @@ class atomic_path:
         if isinstance(exc, OSError):
             raise AudioError(f"cannot write {self.path}: {exc.strerror or exc}") from None
         return False
+
+
+def open_for_writing(path: Path, sample_rate: int, channels: int, subtype: str, fmt: str) -> sf.SoundFile:
+    """A SoundFile for writing whose bytes depend only on the samples written.
+
+    libsndfile stamps float files with the time of writing (the PEAK chunk);
+    it is left out, so the same audio always gives the same file.
+    """
+    f = sf.SoundFile(str(path), "w", sample_rate, channels, subtype, format=fmt)
+    sf._snd.sf_command(f._file, _SFC_SET_ADD_PEAK_CHUNK, sf._ffi.NULL, 0)
+    return f
 
 
 def write_audio(audio, path: Path, subtype: str | None = None) -> Path:
@@ -147,10 +161,7 @@ def write_audio(audio, path: Path, subtype: str | None = None) -> Path:
             )
     with atomic_path(path) as tmp:
         try:
-            with sf.SoundFile(str(tmp), "w", audio.sample_rate, audio.channels, subtype, format=fmt) as f:
-                # libsndfile stamps float files with the time of writing (PEAK chunk);
-                # without it, the same audio always gives the same bytes
-                sf._snd.sf_command(f._file, _SFC_SET_ADD_PEAK_CHUNK, sf._ffi.NULL, 0)
+            with open_for_writing(tmp, audio.sample_rate, audio.channels, subtype, fmt) as f:
                 f.write(audio.samples.T)
         except (sf.LibsndfileError, RuntimeError) as exc:
             raise AudioError(f"cannot write {path}: {exc}") from None

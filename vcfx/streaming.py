@@ -152,7 +152,7 @@ def stream_file(chain, in_path: str | os.PathLike, out_path: str | os.PathLike, 
     -------
     pathlib.Path
     """
-    from .files import atomic_path, same_file
+    from .files import atomic_path, open_for_writing, same_file
 
     in_path, out_path = Path(in_path), Path(out_path)
     if out_path.resolve() == in_path.resolve() or same_file(in_path, out_path):
@@ -184,7 +184,7 @@ def stream_file(chain, in_path: str | os.PathLike, out_path: str | os.PathLike, 
         with atomic_path(out_path) as tmp, source:
             total = chain.resolve(chain.seed).expected_frames(frames, rate)
             done = 0
-            with sf.SoundFile(str(tmp), "w", rate, channels, subtype, format=fmt) as out:
+            with open_for_writing(tmp, rate, channels, subtype, fmt) as out:
                 for piece in _run_chunks(chain, read, frames, rate, chunk_s, workers or os.cpu_count() or 1):
                     if pcm and np.abs(piece).max() > 1.0:
                         raise AudioError(f"the output would clip in {subtype}; write with subtype FLOAT instead")
