@@ -62,10 +62,11 @@ def _plan_indices(effects: list[Effect]) -> list[tuple[str, list[int]]]:
 
 
 def _label(eff: Effect) -> str:
-    from .plugins import owner
+    """``effect "x"``, naming the plugin (and its distribution) when the effect comes from outside vcfx."""
+    from .plugins import owner, registry
 
     info = owner(eff.name)
-    if info is None or info.distribution in (None, "vcfx"):
+    if info is None or info.distribution == "vcfx" or registry().effects.get(eff.name) is not type(eff):
         return f'effect "{eff.name}"'
     return f'effect "{eff.name}" ({info.label})'
 
@@ -211,11 +212,15 @@ class Chain(Effect, MutableSequence):
             expected = audio.frames
             for eff in group:
                 _check_min_length(eff, audio)
-                expected = None if expected is None else eff.expected_frames(expected, audio.sample_rate)
-            if audio.frames < dom.min_frames(audio.sample_rate):
+                expected = None if expected is None else _expected_frames(eff, expected, audio.sample_rate)
+            with _blame(f'domain "{dom_name}"'):
+                need = int(dom.min_frames(audio.sample_rate))
+            if audio.frames < need:
+                names = ", ".join(f'"{e.name}"' for e in group)
                 raise AudioError(
-                    f"audio of {audio.frames} frames is too short for the {dom_name} domain "
-                    f"(needs at least {dom.min_frames(audio.sample_rate)} at {audio.sample_rate} Hz)"
+                    f"audio of {audio.frames} frames ({audio.duration_s * 1000:.1f} ms) is too short for the "
+                    f"{dom_name} domain that effect {names} works in: it needs at least {need} frames "
+                    f"({need / audio.sample_rate * 1000:.1f} ms) at {audio.sample_rate} Hz"
                 )
             with _blame(f'domain "{dom_name}" analysis'):
                 state = dom.analyze(audio, ctx)
@@ -271,15 +276,27 @@ class _blame:
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        if exc is None or isinstance(exc, (KeyboardInterrupt, SystemExit, EffectError)):
+        # a plugin calling sys.exit() must not end the host; Ctrl-C still stops it
+        if exc is None or isinstance(exc, EffectError) or not isinstance(exc, (Exception, SystemExit)):
             return False
         kind = type(exc).__name__
         detail = str(exc) if isinstance(exc, VcfxError) else f"{kind}: {exc}"
         raise EffectError(f"{self.who} failed: {detail}") from exc
 
 
+def _expected_frames(eff: Effect, frames: int, sample_rate: int) -> int | None:
+    """``eff.expected_frames(...)``, with a failure or a nonsense answer blamed on the effect."""
+    with _blame(_label(eff)):
+        expected = eff.expected_frames(frames, sample_rate)
+    if expected is not None and (isinstance(expected, bool) or not isinstance(expected, (int, np.integer))
+                                 or expected < 1):
+        raise EffectError(f"{_label(eff)}: expected_frames returned {expected!r}, not a positive integer or None")
+    return expected
+
+
 def _check_min_length(eff: Effect, audio: Audio) -> None:
-    need = eff.min_frames(audio.sample_rate)
+    with _blame(_label(eff)):
+        need = int(eff.min_frames(audio.sample_rate))
     if audio.frames < need:
         raise AudioError(
             f"audio of {audio.frames} frames ({audio.duration_s * 1000:.1f} ms) is too short for "
@@ -291,7 +308,7 @@ def _run_waveform(eff: Effect, audio: Audio, ctx: Context) -> Audio:
     _check_min_length(eff, audio)
     with _blame(_label(eff)):
         out = eff.process_waveform(audio, ctx)
-    _check_output(_label(eff), audio, out, eff.expected_frames(audio.frames, audio.sample_rate), [eff])
+    _check_output(_label(eff), audio, out, _expected_frames(eff, audio.frames, audio.sample_rate), [eff])
     return out
 
 

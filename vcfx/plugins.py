@@ -298,13 +298,21 @@ def effects() -> list[str]:
     return sorted(registry().effects)
 
 
+def _failed_hint(reg: Registry) -> str:
+    """`` Plugins that failed to load: ...`` when some did, so a missing name is explained."""
+    failed = [info for _, info in sorted(reg.plugins.items()) if info.error]
+    if not failed:
+        return ""
+    return " Plugins that failed to load: " + "; ".join(f"{info.label}: {info.error}" for info in failed) + "."
+
+
 def effect_class(name: str) -> type[Effect]:
     """The class registered under ``name``; PluginError suggesting the closest name if none."""
     reg = registry()
     try:
         return reg.effects[name]
     except (KeyError, TypeError):
-        raise PluginError(suggest(str(name), reg.effects, "effect")) from None
+        raise PluginError(suggest(str(name), reg.effects, "effect") + _failed_hint(reg)) from None
 
 
 def effect(name: str, **params: Any) -> Effect:

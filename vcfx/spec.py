@@ -82,9 +82,13 @@ def parse_effect(item: str) -> Effect:
 
 def parse_spec(spec: str) -> list[Effect]:
     """Parse a chain spec string into effects."""
+    empty = SpecError("the chain spec is empty; e.g. pitch_shift=semitones=4,tempo=rate=0.8")
     if not isinstance(spec, str) or not spec.strip():
-        raise SpecError("the chain spec is empty; e.g. pitch_shift=semitones=4,tempo=rate=0.8")
-    return [parse_effect(item) for item in split_top(spec, ",") if item.strip()]
+        raise empty
+    effects = [parse_effect(item) for item in split_top(spec, ",") if item.strip()]
+    if not effects:  # only commas
+        raise empty
+    return effects
 
 
 def load_chain(spec_or_preset: str, seed: int | None = None):
