@@ -145,3 +145,15 @@ def test_broken_world_features_from_a_plugin_are_refused_before_synthesis(voice,
         assert vcfx.effect("pitch_shift", semitones=1)(voice.audio).frames == voice.audio.frames
     finally:
         vcfx.plugins.unregister("test-breaker")
+
+
+def test_unvoiced_input_passes_through_pitch_effects_unchanged():
+    """Noise has no pitch: pitch effects leave it as it was, sample for sample."""
+    noise = vcfx.Audio(np.random.default_rng(1).normal(0, 0.1, (2, 16000)), 16000)
+    state = vcfx.domain("world").analyze(noise, vcfx.Context.from_seed(0))
+    assert not any(ch.f0.any() for ch in state.channels)  # DIO finds no voiced frame in this noise
+    out = vcfx.Chain.from_spec("pitch_shift=semitones=5,pitch_variance=factor=2")(noise)
+    assert out == noise
+    # an effect that does change the envelope still applies
+    shifted = vcfx.effect("formant_shift", ratio=1.3)(noise)
+    assert shifted.frames == noise.frames and not np.array_equal(shifted.samples, noise.samples)

@@ -50,6 +50,10 @@ class WorldFeatures:
         :func:`envelope_power` of the spectral envelope as analysed. Effects
         that change the envelope's power change the output level by the
         same ratio.
+    source : np.ndarray, optional
+        The analysed samples. A channel with no voiced frame whose envelope,
+        aperiodicity and length no effect replaced is passed through as
+        these samples: resynthesis would only turn its noise into other noise.
     """
 
     f0: np.ndarray
@@ -58,6 +62,19 @@ class WorldFeatures:
     silent: bool = False
     input_rms: float | None = None
     envelope_power: float | None = None
+    source: np.ndarray | None = field(default=None, repr=False)
+    analysed: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+
+    def untouched_unvoiced(self, frames: int) -> bool:
+        """No voiced frame, and envelope, aperiodicity and length as analysed."""
+        return (
+            self.source is not None
+            and self.analysed is not None
+            and len(self.source) == frames
+            and not np.any(self.f0)
+            and self.spectral_envelope is self.analysed[0]
+            and self.aperiodicity is self.analysed[1]
+        )
 
 
 @dataclass
@@ -200,6 +217,8 @@ def synthesize_channel(feat: WorldFeatures, sample_rate: int, period: float, fra
     """
     if feat.silent:
         return np.zeros(frames)
+    if feat.untouched_unvoiced(frames):
+        return np.asarray(feat.source, dtype=np.float64)
     y = pyworld.synthesize(
         np.ascontiguousarray(feat.f0, dtype=np.float64),
         np.ascontiguousarray(feat.spectral_envelope, dtype=np.float64),
@@ -238,7 +257,9 @@ class WorldDomain(vcfx.Domain):
                 n = _frame_count(len(x), audio.sample_rate, opts["frame_period_ms"])
                 bins = self.bins(audio.sample_rate, opts)
                 return WorldFeatures(np.zeros(n), np.full((n, bins), 1e-16), np.ones((n, bins)), True)
-            return analyze_channel(x, audio.sample_rate, opts, parts)
+            feat = analyze_channel(x, audio.sample_rate, opts, parts)
+            feat.source, feat.analysed = x, (feat.spectral_envelope, feat.aperiodicity)
+            return feat
 
         channels = list(_executor().map(one, audio.samples)) if audio.channels > 1 else [one(audio.samples[0])]
         return WorldState(channels, audio.sample_rate, opts["frame_period_ms"], audio.frames, opts)
