@@ -1,0 +1,42 @@
+"""Measured quality of every built-in effect, in one table.
+
+Run:  python benchmarks/quality.py
+
+Pitch is judged by Praat (parselmouth), not by WORLD; envelopes by LPC on the
+output audio; durations, SNR and peaks directly. Rows on
+../shared/audio/speech.wav are skipped when that folder is absent. Exits 1
+when any row misses its target.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import quality_onsets  # noqa: E402
+import quality_waveform  # noqa: E402
+import quality_world  # noqa: E402
+
+COLUMNS = ("effect", "check", "measured", "target", "ok")
+
+
+def rows() -> list[dict]:
+    return quality_world.rows() + quality_waveform.rows() + quality_onsets.rows()
+
+
+def main() -> int:
+    table = [[str(row.get(c, "")) for c in COLUMNS] for row in rows()]
+    widths = [max(len(c), *(len(r[i]) for r in table)) for i, c in enumerate(COLUMNS)]
+    print("  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths)))
+    print("  ".join("-" * w for w in widths))
+    for r in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(r, widths)))
+    missed = [r for r in table if r[-1] != "True"]
+    print(f"\n{len(table) - len(missed)} of {len(table)} checks within target")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
