@@ -55,8 +55,9 @@ def rows() -> list[dict]:
     voice = vcfx.synthetic_voice(2.0, 22050, f0_hz=(140.0, 220.0, 160.0)).audio
     out = _rows_for("synthetic", voice, {}, mean_cents=10) + [_level_row("example", vcfx.example_voice())]
     if SPEECH.is_file():
-        # DIO and Praat disagree about which phrase-final frames are voiced; see test_pitch_variance.py
-        out += _rows_for("speech", vcfx.load(SPEECH), {"floor": 100.0, "ceiling": 700.0}, mean_cents=10)  # the target; tests allow 50 cents on speech (DIO and Praat disagree on creaky frames)
+        # the target is 10 cents; DIO and Praat disagree about which phrase-final frames are voiced,
+        # so tests allow 50 on speech (see test_pitch_variance.py)
+        out += _rows_for("speech", vcfx.load(SPEECH), {"floor": 100.0, "ceiling": 700.0}, mean_cents=10)
     return out
 
 
