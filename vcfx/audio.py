@@ -107,7 +107,10 @@ class Audio:
         """
         if layout not in _LAYOUTS:
             raise AudioError(f"layout={layout!r} is not one of {', '.join(_LAYOUTS)}")
-        x = np.asarray(array)
+        try:
+            x = np.asarray(array)
+        except (TypeError, ValueError) as exc:  # ragged nesting, objects numpy cannot hold
+            raise AudioError(f"samples cannot be read as an array of numbers: {exc}") from None
         if x.ndim == 1:
             x = x[np.newaxis, :]
         elif x.ndim == 2:

@@ -107,7 +107,12 @@ class Chain(Effect, MutableSequence):
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
             raise ParameterError(f"seed={seed!r} must be a non-negative integer")
         self.seed = None if seed is None else int(seed)
-        self.options = dict(options or {})
+        options = {} if options is None else options
+        if not isinstance(options, dict) or not all(isinstance(v, dict) for v in options.values()):
+            raise ParameterError(
+                f'options={options!r} must map domain names to dicts, e.g. {{"world": {{"f0_method": "harvest"}}}}'
+            )
+        self.options = dict(options)
 
     # -- list behaviour ---------------------------------------------------
     @staticmethod

@@ -193,6 +193,8 @@ class Effect(Configurable):
         """Build a registered effect from :meth:`to_dict` output."""
         from .plugins import effect
 
+        if not isinstance(data, dict):
+            raise ParameterError(f'an effect entry is a table such as {{"effect": "noise", "snr_db": 20}}, got {data!r}')
         data = dict(data)
         name = data.pop("effect", None)
         if not isinstance(name, str):
