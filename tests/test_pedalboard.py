@@ -125,6 +125,19 @@ def test_bad_parameters_say_what_is_wrong(kwargs, message):
         vcfx.effect("pedalboard", **kwargs)
 
 
+def test_assignments_are_validated_like_construction():
+    fx = vcfx.effect("pedalboard", plugin="Chorus", settings="rate_hz=2")
+    with pytest.raises(vcfx.ParameterError, match="Rate must be between"):
+        fx.settings = "rate_hz=1000"
+    assert fx.settings == "rate_hz=2"
+    with pytest.raises(vcfx.ParameterError, match='did you mean "Chorus"'):
+        fx.plugin = "Chorsu"
+    fx.settings = {"rate_hz": 3.0, "depth": 0.1}
+    assert fx.instance().rate_hz == 3.0 and fx.to_spec() == "pedalboard=plugin=Chorus:settings=rate_hz=3;depth=0.1"
+    fx.tail_s = 0.5
+    assert fx.expected_frames(100, 1000) == 600
+
+
 def test_plugin_files_that_do_not_load_name_the_path(tmp_path):
     missing = tmp_path / "Missing.vst3"
     with pytest.raises(vcfx.ParameterError, match=f"path='{missing}': cannot load it as a VST3"):
