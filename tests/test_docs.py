@@ -104,3 +104,15 @@ def test_documented_chain_specs_build(page, spec, workdir):
         return
     chain = vcfx.load_chain(spec)
     assert len(chain) >= 1
+
+
+def readme_command(marker: str) -> str:
+    """The shell line in the code block after ``<!-- marker -->`` in the README (as .ci/run reads it)."""
+    text = (ROOT / "README.md").read_text()
+    after = text.split(f"<!-- {marker} -->\n", 1)[1]
+    return re.search(r"```\w*\n(.*?)\n```", after, re.S).group(1).strip()
+
+
+@pytest.mark.parametrize("marker", ["setup-command", "test-command"])
+def test_getting_started_shows_the_readme_commands(marker):
+    assert readme_command(marker) in (DOCS / "getting-started.md").read_text()
