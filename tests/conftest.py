@@ -42,3 +42,30 @@ def stereo_voice() -> vcfx.Audio:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(12345)
+
+
+# -- bad inputs: tests/test_bad_inputs.py counts them, the summary says how many and that none crashed --
+
+
+class BadInputTally:
+    """How many bad inputs were tried, and which crashed (raised something other than a VcfxError)."""
+
+    def __init__(self):
+        self.tried = 0
+        self.crashes: list[str] = []
+
+
+_BAD_INPUTS = pytest.StashKey[BadInputTally]()
+
+
+@pytest.fixture(scope="session")
+def bad_inputs(request) -> BadInputTally:
+    return request.config.stash.setdefault(_BAD_INPUTS, BadInputTally())
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    tally = config.stash.get(_BAD_INPUTS, None)
+    if tally is not None and tally.tried:
+        terminalreporter.write_sep("-", f"bad inputs tried: {tally.tried}, crashed: {len(tally.crashes)}")
+        for crash in tally.crashes:
+            terminalreporter.write_line(f"  crashed: {crash}")

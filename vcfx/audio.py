@@ -75,7 +75,8 @@ class Audio:
         channels, frames = x.shape
         if channels == 0 or frames == 0:
             raise AudioError(f"audio is empty: shape {x.shape} (channels, frames)")
-        x = np.ascontiguousarray(x, dtype=DTYPE)
+        with np.errstate(over="ignore"):  # values beyond float32 become inf, reported below
+            x = np.ascontiguousarray(x, dtype=DTYPE)
         if x is self.samples and x.flags.writeable:
             x = x.copy()
         if not np.isfinite(x).all():

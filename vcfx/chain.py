@@ -232,7 +232,7 @@ class Chain(Effect, MutableSequence):
             for i in indices:
                 with _blame(_label(effects[i])):
                     state = getattr(effects[i], f"process_{dom_name}")(state, contexts[i])
-            with _blame(f'domain "{dom_name}" synthesis'):
+            with _blame(f'domain "{dom_name}" synthesis after {", ".join(_label(e) for e in group)}'):
                 out = dom.synthesize(state, ctx)
             _check_output(f"{dom_name} run of {', '.join(e.name for e in group)}", audio, out, expected, group)
             audio = out
@@ -282,11 +282,18 @@ class _blame:
 
     def __exit__(self, exc_type, exc, tb):
         # a plugin calling sys.exit() must not end the host; Ctrl-C still stops it
-        if exc is None or isinstance(exc, EffectError) or not isinstance(exc, (Exception, SystemExit)):
+        if exc is None or getattr(exc, "names_culprit", False) or not isinstance(exc, (Exception, SystemExit)):
             return False
         kind = type(exc).__name__
         detail = str(exc) if isinstance(exc, VcfxError) else f"{kind}: {exc}"
-        raise EffectError(f"{self.who} failed: {detail}") from exc
+        raise _named(f"{self.who} failed: {detail}") from exc
+
+
+def _named(message: str) -> EffectError:
+    """An EffectError whose message already names who failed (an enclosing _blame passes it on as is)."""
+    exc = EffectError(message)
+    exc.names_culprit = True
+    return exc
 
 
 def _expected_frames(eff: Effect, frames: int, sample_rate: int) -> int | None:
@@ -295,7 +302,7 @@ def _expected_frames(eff: Effect, frames: int, sample_rate: int) -> int | None:
         expected = eff.expected_frames(frames, sample_rate)
     if expected is not None and (isinstance(expected, bool) or not isinstance(expected, (int, np.integer))
                                  or expected < 1):
-        raise EffectError(f"{_label(eff)}: expected_frames returned {expected!r}, not a positive integer or None")
+        raise _named(f"{_label(eff)}: expected_frames returned {expected!r}, not a positive integer or None")
     return expected
 
 
@@ -319,16 +326,16 @@ def _run_waveform(eff: Effect, audio: Audio, ctx: Context) -> Audio:
 
 def _check_output(who: str, before: Audio, out: Any, expected: int | None, group: list[Effect]) -> None:
     if not isinstance(out, Audio):
-        raise EffectError(f"{who} returned {type(out).__name__}, expected vcfx.Audio")
+        raise _named(f"{who} returned {type(out).__name__}, expected vcfx.Audio")
     if out.sample_rate != before.sample_rate and not any(e.changes_sample_rate for e in group):
-        raise EffectError(
+        raise _named(
             f"{who} changed the sample rate from {before.sample_rate} to {out.sample_rate} "
             "without declaring changes_sample_rate"
         )
     if out.channels != before.channels and not any(e.changes_channels for e in group):
-        raise EffectError(
+        raise _named(
             f"{who} changed the channel count from {before.channels} to {out.channels} "
             "without declaring changes_channels"
         )
     if not _length_ok(out.frames, expected):
-        raise EffectError(f"{who} returned {out.frames} frames, expected {expected}")
+        raise _named(f"{who} returned {out.frames} frames, expected {expected}")
