@@ -254,6 +254,8 @@ class Chain(Effect, MutableSequence):
         data: dict[str, Any] = {}
         if self.seed is not None:
             data["seed"] = self.seed
+        if self.options:
+            data["options"] = self.options
         data["effects"] = [e.to_dict() for e in self._effects]
         return data
 

@@ -138,6 +138,10 @@ def write_preset(chain, path: str | Path) -> Path:
         text = json.dumps(data, indent=2) + "\n"
     elif path.suffix.lower() == ".toml":
         lines = [f"seed = {data['seed']}", ""] if "seed" in data else []
+        for domain, options in data.get("options", {}).items():
+            lines.append(f"[options.{domain}]")
+            lines += [f"{k} = {_toml_value(v)}" for k, v in options.items()]
+            lines.append("")
         for eff in data["effects"]:
             lines.append("[[effects]]")
             lines += [f"{k} = {_toml_value(v)}" for k, v in eff.items() if v is not None]
