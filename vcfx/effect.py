@@ -98,7 +98,14 @@ class Configurable:
         """A copy with every random parameter replaced by a value drawn from ``rng``."""
         if not self.is_random():
             return self
-        values = {k: v.draw(rng) if isinstance(v, Distribution) else v for k, v in self.param_values().items()}
+        values = {}
+        for p in self.params:
+            value = getattr(self, p.name)
+            if isinstance(value, Distribution):
+                value = value.draw(rng)
+                if p.type is int and isinstance(value, float):
+                    value = round(value)  # uniform(LOW,HIGH) of a whole-number parameter draws whole numbers
+            values[p.name] = value
         return type(self)(**values)
 
     def to_dict(self) -> dict[str, Any]:
