@@ -140,3 +140,25 @@ def test_third_party_package_needs_nothing_else(tmp_path):
     result = subprocess.run([sys.executable, "-c", "import vcfx; print('robot' in vcfx.effects())"],
                             capture_output=True, text=True)
     assert result.stdout.strip() == "False"
+
+
+def test_a_newcomer_cannot_take_a_builtin_name(fresh_plugins, voice):
+    class Impostor(vcfx.Effect):
+        name = "pitch_shift"
+
+        def process_waveform(self, audio, ctx):
+            return audio
+
+    class Plugin:
+        @vcfx.hookimpl
+        def register_effects(self, register):
+            register(Impostor)
+
+    with pytest.warns(vcfx.PluginLoadWarning, match='effect "pitch_shift" is already registered by plugin "world"'):
+        plugins.register(Plugin(), name="impostor")
+        vcfx.effects()
+    try:
+        assert vcfx.effect_class("pitch_shift").__module__ == "vcfx_world.pitch_shift"
+        assert next(p for p in vcfx.list_plugins() if p.name == "impostor").error
+    finally:
+        plugins.unregister("impostor")

@@ -144,7 +144,7 @@ class Chain(Effect, MutableSequence):
     def __eq__(self, other) -> bool:
         if not isinstance(other, Chain):
             return NotImplemented
-        return self._effects == other._effects and self.seed == other.seed
+        return self._effects == other._effects and self.seed == other.seed and self.options == other.options
 
     def __repr__(self) -> str:
         inner = ", ".join(map(repr, self._effects))

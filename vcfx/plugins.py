@@ -199,7 +199,10 @@ def reload() -> Registry:
 
 def _call_hook(reg: Registry, hook_name: str, adder: Callable[[PluginInfo], Callable]) -> None:
     pm = _plugin_manager()
-    for impl in reversed(getattr(pm.hook, hook_name).get_hookimpls()):
+    impls = getattr(pm.hook, hook_name).get_hookimpls()  # in registration order
+    # vcfx's own plugins register first, so a newcomer claiming a taken name is the one that fails
+    impls.sort(key=lambda impl: reg.plugins.get(impl.plugin_name, PluginInfo("")).distribution != "vcfx")
+    for impl in impls:
         info = reg.plugins.setdefault(impl.plugin_name, PluginInfo(name=impl.plugin_name))
         if info.error:
             continue
