@@ -454,7 +454,7 @@ BAD_INPUTS = [
                  r'plugin "badhook" \(distribution vcfx-badhook 1.0\): register_effects raised: RuntimeError: boom',
                  id="plugin-register-raises"),
     pytest.param(partial(plugin_register_raises, entry="notaneffect", source=REGISTER_NOT_AN_EFFECT), PluginError,
-                 r'plugin "notaneffect".*takes Effect subclasses, got 42', id="plugin-registers-not-an-effect"),
+                 r'plugin "notaneffect".*takes vcfx.Effect subclasses, got 42', id="plugin-registers-not-an-effect"),
     pytest.param(plugin_clash, PluginError, r'effect "pitch_shift" is already registered by plugin "world"',
                  id="plugin-name-clash"),
     pytest.param(plugin_dist_effect_raises, EffectError,

@@ -221,20 +221,26 @@ def _build() -> Registry:
         for name, info in _entry_infos.items()
     }
 
-    def effect_adder(info: PluginInfo):
-        def add(cls: type) -> None:
-            if not (isinstance(cls, type) and issubclass(cls, Effect)):
-                raise PluginError(f"register_effects takes Effect subclasses, got {cls!r}")
-            if not cls.name or not cls.name.isidentifier():
-                raise PluginError(f"effect class {cls.__name__} needs a name that is an identifier, got {cls.name!r}")
-            if cls.name in reg.effects:
-                other = reg.owner[cls.name]
-                raise PluginError(f'effect "{cls.name}" is already registered by {other.label}')
-            reg.effects[cls.name] = cls
-            reg.owner[cls.name] = info
-            info.effects.append(cls.name)
+    def class_adder(kind: str, base: type, table: dict, owners: dict, listed: str):
+        def adder(info: PluginInfo):
+            def add(cls: type) -> None:
+                if not (isinstance(cls, type) and issubclass(cls, base)):
+                    raise PluginError(f"register_{kind}s takes vcfx.{base.__name__} subclasses, got {cls!r}")
+                if not cls.name or not cls.name.isidentifier():
+                    raise PluginError(
+                        f"{kind} class {cls.__name__} needs a name that is an identifier, got {cls.name!r}")
+                if cls.name in table:
+                    raise PluginError(f'{kind} "{cls.name}" is already registered by {owners[cls.name].label}')
+                table[cls.name] = cls
+                owners[cls.name] = info
+                getattr(info, listed).append(cls.name)
 
-        return add
+            return add
+
+        return adder
+
+    effect_adder = class_adder("effect", Effect, reg.effects, reg.owner, "effects")
+    slicer_adder = class_adder("slicer", Slicer, reg.slicers, reg.slicer_owner, "slicers")
 
     def domain_adder(info: PluginInfo):
         def add(dom: Domain) -> None:
@@ -253,21 +259,6 @@ def _build() -> Registry:
                 raise PluginError(f'preset "{name}" is already registered')
             reg.presets[name] = Preset(name, factory, summary, info.name)
             info.presets.append(name)
-
-        return add
-
-    def slicer_adder(info: PluginInfo):
-        def add(cls: type) -> None:
-            if not (isinstance(cls, type) and issubclass(cls, Slicer)):
-                raise PluginError(f"register_slicers takes vcfx.Slicer subclasses, got {cls!r}")
-            if not cls.name or not cls.name.isidentifier():
-                raise PluginError(f"slicer class {cls.__name__} needs a name that is an identifier, got {cls.name!r}")
-            if cls.name in reg.slicers:
-                other = reg.slicer_owner[cls.name]
-                raise PluginError(f'slicer "{cls.name}" is already registered by {other.label}')
-            reg.slicers[cls.name] = cls
-            reg.slicer_owner[cls.name] = info
-            info.slicers.append(cls.name)
 
         return add
 
