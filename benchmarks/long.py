@@ -18,10 +18,8 @@ import resource
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import numpy as np
 import soundfile as sf
 
 import vcfx

@@ -40,6 +40,19 @@ def stereo_voice() -> vcfx.Audio:
 
 
 @pytest.fixture
+def fresh_plugins(monkeypatch):
+    """Reload plugins before and after the test, so env changes take effect and are undone."""
+    from vcfx import plugins
+
+    monkeypatch.delenv("VCFX_STRICT_PLUGINS", raising=False)
+    monkeypatch.delenv("VCFX_DISABLE_PLUGINS", raising=False)
+    plugins.reload()
+    yield
+    monkeypatch.undo()
+    plugins.reload()
+
+
+@pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(12345)
 

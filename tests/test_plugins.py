@@ -15,17 +15,6 @@ from vcfx import plugins
 HERE = Path(__file__).parent
 
 
-@pytest.fixture
-def fresh_plugins(monkeypatch):
-    """Reload plugins before and after the test, so env changes take effect and are undone."""
-    monkeypatch.delenv("VCFX_STRICT_PLUGINS", raising=False)
-    monkeypatch.delenv("VCFX_DISABLE_PLUGINS", raising=False)
-    plugins.reload()
-    yield
-    monkeypatch.undo()
-    plugins.reload()
-
-
 def make_distribution(root: Path, dist: str, entry: str, module: str, source: str) -> None:
     """An installed distribution on ``root``: a dist-info with an entry point, and its module."""
     info = root / f"{dist.replace('-', '_')}-1.0.dist-info"

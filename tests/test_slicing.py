@@ -10,17 +10,6 @@ import vcfx
 from vcfx import plugins
 
 
-@pytest.fixture
-def fresh_plugins(monkeypatch):
-    """Reload plugins before and after the test, so env changes take effect and are undone."""
-    monkeypatch.delenv("VCFX_STRICT_PLUGINS", raising=False)
-    monkeypatch.delenv("VCFX_DISABLE_PLUGINS", raising=False)
-    plugins.reload()
-    yield
-    monkeypatch.undo()
-    plugins.reload()
-
-
 class Pieces(vcfx.Slicer):
     """Equal pieces, leaving an optional gap at the end of each: a slicer whose answer is known."""
 
