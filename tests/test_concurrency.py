@@ -1,0 +1,82 @@
+"""Chains run from several threads at once give the serial results, and many runs do not grow memory."""
+
+from __future__ import annotations
+
+import gc
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import psutil
+import pytest
+
+import vcfx
+
+THREADS = 4
+
+
+@pytest.fixture(scope="module")
+def speech_like() -> vcfx.Audio:
+    """Stereo, syllables with pauses between them, a moving pitch: 1 s at 22.05 kHz."""
+    return vcfx.synthetic_voice(1.0, 22050, f0_hz=(140.0, 220.0, 160.0), channels=2, syllable_rate_hz=3.0).audio
+
+
+CHAINS = {
+    "pitch_shift+noise": lambda: vcfx.Chain.from_spec("pitch_shift=semitones=3,noise=snr_db=20", seed=7),
+    "voice_changer": lambda: vcfx.preset("voice_changer", seed=3, reverb=True),
+}
+
+
+@pytest.mark.parametrize("name", CHAINS)
+def test_threads_give_the_serial_results(name, speech_like):
+    make = CHAINS[name]
+    serial = make()(speech_like).samples.tobytes()
+    shared = make()  # one chain object used by every thread, and fresh ones alongside
+
+    def run(i: int) -> bytes:
+        chain = shared if i % 2 else make()
+        return chain(speech_like).samples.tobytes()
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        results = list(pool.map(run, range(2 * THREADS)))
+    assert all(r == serial for r in results)
+    assert make()(speech_like).samples.tobytes() == serial  # and nothing the threads did changed the next run
+
+
+@pytest.mark.xfail(strict=False, reason=(
+    "pyworld's D4C draws from WORLD's process-wide random generator (a 1e-12 safeguard noise) that is never "
+    "reseeded before it; on frames with next to no signal its voicing decision follows that noise, so a WORLD "
+    "run's bytes depend on what pyworld ran before it in the process, or at the same time in another thread. "
+    "Needs a guard in plugins/vcfx_world/features.py (see the report)."))
+def test_world_output_does_not_depend_on_what_ran_before():
+    hz = 159.7222350668813  # a steady tone whose last frames D4C decides by that noise
+    tone = vcfx.Audio(0.9 * np.sin(2 * np.pi * hz * np.arange(2000) / 8000)[np.newaxis, :], 8000)
+    chain = vcfx.Chain([vcfx.effect("formant_shift", ratio=1.0)], seed=0, options={"world": {"f0_ceil_hz": 250.0}})
+    world = vcfx.domain("world")
+    outputs = set()
+    for k in range(24):  # unrelated WORLD analyses in between, as other chains in the same program would run
+        world.analyze(vcfx.synthetic_voice(0.05 + 0.01 * k, 8000).audio, vcfx.Context.from_seed(0))
+        outputs.add(chain(tone).samples.tobytes())
+    assert len(outputs) == 1
+
+
+def rss_mb() -> float:
+    gc.collect()
+    return psutil.Process().memory_info().rss / 2**20
+
+
+def test_500_runs_keep_memory_flat():
+    """Every kind of backend in one short chain: WORLD, Rubber Band, soxr, noise, convolution, pedalboard."""
+    audio = vcfx.synthetic_voice(0.2, 16000, f0_hz=(150.0, 200.0)).audio
+    chain = vcfx.Chain.from_spec(
+        "pitch_shift=semitones=2,tempo=rate=1.1,speed=rate=0.9,noise=snr_db=20,reverb=rt60_s=0.2,"
+        "pedalboard=plugin=Chorus", seed=1)
+    for _ in range(50):  # caches, thread pools and allocator arenas settle first
+        chain(audio)
+    start = rss_mb()
+    samples = []
+    for i in range(500):
+        out = chain(audio, seed=i)
+        if i % 100 == 99:
+            samples.append(rss_mb() - start)
+    assert out.frames == chain.expected_frames(audio.frames, audio.sample_rate)
+    assert max(samples) < 50, f"resident memory grew by {samples} MB over 500 runs"
