@@ -58,7 +58,8 @@ class Noise(vcfx.Effect):
 
     With neither, ``snr_db=20`` (:data:`DEFAULT_SNR_DB`); with both, a
     ParameterError. The noise comes from the chain's seeded generator:
-    the same seed gives the same output.
+    the same seed gives the same output. Any input length works, down to a
+    single frame.
 
     Parameters
     ----------

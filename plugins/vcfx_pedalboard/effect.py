@@ -242,7 +242,8 @@ class PedalboardEffect(vcfx.Effect):
     length is kept and a tail is cut off at the end of the input, as with a
     pedal on a recorded track. pedalboard compensates a plugin's reported
     latency; if a plugin still returns fewer frames, the end is padded with
-    silence (and a plugin's extra frames are dropped).
+    silence (and a plugin's extra frames are dropped). Any input length
+    works, down to a single frame.
     """
 
     name = "pedalboard"

@@ -42,7 +42,8 @@ class Reverb(vcfx.Effect):
     -----
     The output is longer than the input by the tail: ``frames + L - 1``,
     where ``L`` is the IR's length at the voice's sample rate including
-    the pre-delay. Silence in gives silence out.
+    the pre-delay. Silence in gives silence out. Any input length works,
+    down to a single frame.
     """
 
     name = "reverb"

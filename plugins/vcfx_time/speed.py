@@ -31,7 +31,8 @@ class Speed(vcfx.Effect):
 
     Notes
     -----
-    The output has exactly ``max(1, round(frames / rate))`` frames.
+    The output has exactly ``max(1, round(frames / rate))`` frames. Any
+    input length works, down to a single frame.
     """
 
     name = "speed"

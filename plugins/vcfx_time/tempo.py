@@ -61,7 +61,8 @@ class Tempo(vcfx.Effect):
     Notes
     -----
     The output has exactly ``max(1, round(frames / rate))`` frames in both
-    domains.
+    domains. Any input length works, down to a single frame (next to WORLD
+    effects, the WORLD analysis needs 20 ms).
     """
 
     name = "tempo"

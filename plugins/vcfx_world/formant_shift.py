@@ -18,6 +18,9 @@ class FormantShift(vcfx.Effect):
     Nyquist frequency. Each frame keeps its power, so the level stays. A
     ratio of 1.2 moves a 700 Hz formant to 840 Hz; ratios above 1 sound
     smaller (child-like), below 1 larger. The length does not change.
+
+    Input shorter than 20 ms, the shortest the WORLD analysis takes, is an
+    :class:`vcfx.AudioError` that says so and names the effect.
     """
 
     name = "formant_shift"

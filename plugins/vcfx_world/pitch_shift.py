@@ -16,6 +16,9 @@ class PitchShift(vcfx.Effect):
     spectral envelope is kept, so formants stay where they were. The
     length does not change. ``semitones`` may be a :class:`vcfx.Curve` to
     shift only part of the voice.
+
+    Input shorter than 20 ms, the shortest the WORLD analysis takes, is an
+    :class:`vcfx.AudioError` that says so and names the effect.
     """
 
     name = "pitch_shift"

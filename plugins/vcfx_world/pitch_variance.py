@@ -22,6 +22,9 @@ class PitchVariance(vcfx.Effect):
     result is kept inside the analysis' f0 range (``f0_floor_hz`` ..
     ``f0_ceil_hz``). The spectral envelope is kept and the length does not
     change. ``factor`` may be a :class:`vcfx.Curve`.
+
+    Input shorter than 20 ms, the shortest the WORLD analysis takes, is an
+    :class:`vcfx.AudioError` that says so and names the effect.
     """
 
     name = "pitch_variance"
