@@ -129,11 +129,8 @@ def _allowed(exc: vcfx.VcfxError) -> bool:
     return isinstance(exc, vcfx.EffectError) and isinstance(exc.__cause__, ValueError)
 
 
-@PROPERTY_SETTINGS
-@given(sig=signals(), chosen=st.lists(effects(), min_size=1, max_size=3), seed=st.integers(0, 2**63 - 1))
-def test_random_chains_keep_the_contract(sig, chosen, seed):
-    kind, audio = sig
-    chain = vcfx.Chain(chosen, seed=seed)
+def check_chain(kind: str, audio: vcfx.Audio, chosen: list, seed: int, options: dict | None = None) -> None:
+    chain = vcfx.Chain(chosen, seed=seed, options=options)
     resolved = chain.resolve(seed)  # random parameters drawn as the run will draw them
     lengths = _lengths(resolved, audio.frames, audio.sample_rate)
     if max(lengths) * audio.channels > MAX_SAMPLES:
@@ -150,10 +147,43 @@ def test_random_chains_keep_the_contract(sig, chosen, seed):
     assert np.isfinite(out.samples).all()
     assert (out.sample_rate, out.channels) == (audio.sample_rate, audio.channels)
     assert out.frames == lengths[-1] == resolved.expected_frames(audio.frames, audio.sample_rate)
-    again = vcfx.Chain(chosen, seed=seed)(audio)
+    again = vcfx.Chain(chosen, seed=seed, options=options)(audio)
     assert again.samples.tobytes() == out.samples.tobytes()
-    if kind == "silence" and not any(e.name in ("noise", "pedalboard") for e in chosen):
-        assert not out.samples.any()  # silence in, silence out (noise and pedalboard's plugins may add sound)
+    if kind == "silence" and all(_quiet_builtin(e) for e in chosen):
+        assert not out.samples.any()
+
+
+def _quiet_builtin(eff: vcfx.Effect) -> bool:
+    """A built-in effect that adds no sound of its own (noise does; pedalboard's plugins may)."""
+    owner = vcfx.plugins.owner(eff.name)
+    return owner is not None and owner.distribution == "vcfx" and eff.name not in ("noise", "pedalboard")
+
+
+@PROPERTY_SETTINGS
+@given(sig=signals(), chosen=st.lists(effects(), min_size=1, max_size=3), seed=st.integers(0, 2**63 - 1))
+def test_random_chains_keep_the_contract(sig, chosen, seed):
+    check_chain(*sig, chosen, seed)
+
+
+@st.composite
+def world_options(draw):
+    from vcfx_world.features import OPTION_PARAMS
+
+    options = {p.name: draw(st.sampled_from(p.choices) if p.choices else _numbers(p)) for p in OPTION_PARAMS}
+    if options["f0_floor_hz"] >= options["f0_ceil_hz"]:
+        reject()
+    return {"world": options}
+
+
+@pytest.mark.skip(reason=(
+    "finds two WORLD-domain bugs that need guards in plugins/vcfx_world/features.py (see test_backends.py): "
+    "any f0_floor_hz that changes the FFT size is refused, and 20 ms frames with a deep pitch shift abort the "
+    "interpreter, which would take the test run down with it"))
+@PROPERTY_SETTINGS
+@given(sig=signals(), chosen=st.lists(effects(), min_size=1, max_size=3), seed=st.integers(0, 2**63 - 1),
+       options=world_options())
+def test_random_chains_with_random_world_options_keep_the_contract(sig, chosen, seed, options):
+    check_chain(*sig, chosen, seed, options)
 
 
 @pytest.mark.parametrize("name", EFFECTS)
