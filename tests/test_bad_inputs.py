@@ -243,6 +243,21 @@ def load_nan_samples(env: Env) -> None:
     vcfx.load(wav(env, "nan.wav", data, subtype="FLOAT"))
 
 
+def stream_truncated(env: Env) -> None:
+    from vcfx.streaming import stream_file
+
+    path = wav(env)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    stream_file(vcfx.Chain.from_spec("noise"), path, env.tmp / "out.wav")
+
+
+def stream(chain, audio, **kw):
+    from vcfx.streaming import stream_audio
+
+    return call(stream_audio, chain, audio, **kw)
+
+
 def save_under_a_file(env: Env) -> None:
     (env.tmp / "notes.txt").write_text("x")  # tests run as root: only a path under a file is unwritable
     tone().save(env.tmp / "notes.txt" / "out.wav")
@@ -356,6 +371,11 @@ BAD_INPUTS = [
     pytest.param(load_corrupt_header, AudioError, "cannot read .*fmt", id="load-corrupt-header"),
     pytest.param(load_nan_samples, AudioError, "non-finite", id="load-nan-samples"),
     pytest.param(lambda env: vcfx.load(wav(env), sample_rate=0), AudioError, "sample_rate=0", id="load-resample-to-0"),
+    pytest.param(call(vcfx.load, None), AudioError, "path=None is not a file path", id="load-none"),
+    pytest.param(stream_truncated, AudioError, "truncated", id="stream-truncated-wav"),
+    pytest.param(lambda env: tone().save(None), AudioError, "path=None is not a file path", id="save-none"),
+    pytest.param(lambda env: tone().save(env.tmp / "o.wav", subtype=16), AudioError, "subtype=16 is not",
+                 id="save-subtype-not-text"),
     pytest.param(lambda env: tone().save(env.tmp / "out.xyz"), AudioError, r'unknown extension "\.xyz".*\.wav',
                  id="save-unknown-extension"),
     pytest.param(lambda env: tone().save(env.tmp / "out"), AudioError, 'unknown extension ""', id="save-no-extension"),
@@ -402,6 +422,17 @@ BAD_INPUTS = [
     pytest.param(partial(reverb_ir, kind="folder"), ParameterError, "is a folder", id="param-ir-folder"),
     pytest.param(call(vcfx.Chain, [], seed=-1), ParameterError, "seed=-1 must be a non-negative", id="chain-seed-negative"),
     pytest.param(call(vcfx.Chain, ["noise"]), ParameterError, "holds Effect objects, got str", id="chain-holds-a-name"),
+    pytest.param(call(vcfx.Chain([vcfx.effect("noise")]), tone(), seed=-5), ParameterError, "seed=-5 must be",
+                 id="run-seed-negative"),
+    pytest.param(call(vcfx.Chain([vcfx.effect("noise")]), tone(), seed=1.5), ParameterError, "seed=1.5 must be",
+                 id="run-seed-fraction"),
+    pytest.param(stream(vcfx.Chain.from_spec("noise"), tone(), chunk_s=0), ParameterError,
+                 "chunk_s=0 must be a positive", id="stream-chunk-0"),
+    pytest.param(stream(vcfx.Chain.from_spec("noise"), tone(), chunk_s=float("nan")), ParameterError,
+                 "chunk_s=nan must be a positive", id="stream-chunk-nan"),
+    pytest.param(stream(vcfx.Chain.from_spec("noise"), np.zeros(100)), AudioError, "streaming takes vcfx.Audio",
+                 id="stream-given-an-array"),
+    pytest.param(stream("noise", tone()), ParameterError, "chain='noise' is not a vcfx.Chain", id="stream-chain-name"),
     pytest.param(call(vcfx.preset, "voice_changer", pitch=99), ParameterError, "semitones=99 is outside",
                  id="preset-option-out-of-range"),
     pytest.param(partial(world_options, {"f0_metod": "dio"}), EffectError, r"unknown world option \['f0_metod'\]",

@@ -197,7 +197,9 @@ class Audio:
         """
         from . import files
 
-        return files.write_audio(self, Path(path), subtype)
+        if subtype is not None and not isinstance(subtype, str):
+            raise AudioError(f"subtype={subtype!r} is not a soundfile subtype name such as 'PCM_16' or 'FLOAT'")
+        return files.write_audio(self, _path(path), subtype)
 
     def plot(self, *, world: bool = False, title: str | None = None):
         """Waveform, spectrogram, RMS level and f0 in one figure (as ``vcfx analyze`` draws).
@@ -258,9 +260,15 @@ def load(path: str | os.PathLike, sample_rate: int | None = None, mono: bool = F
     """
     from . import files
 
-    audio = files.read_audio(Path(path))
+    audio = files.read_audio(_path(path))
     if mono:
         audio = audio.to_mono()
     if sample_rate is not None:
         audio = audio.resample(sample_rate)
     return audio
+
+
+def _path(path) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise AudioError(f"path={path!r} is not a file path")
+    return Path(path)

@@ -159,6 +159,9 @@ class Chain(Effect, MutableSequence):
                 f"a chain takes vcfx.Audio, got {type(audio).__name__}; "
                 "use chain.process(array, sample_rate) for NumPy arrays"
             )
+        if seed is not None and not isinstance(seed, np.random.SeedSequence) and (
+                isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+            raise ParameterError(f"seed={seed!r} must be a non-negative integer")
         ctx = Context.from_seed(self.seed if seed is None else seed, self.options)
         return self.process_waveform(audio, ctx)
 

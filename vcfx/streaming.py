@@ -121,8 +121,26 @@ def _run_chunks(chain, read, frames: int, sample_rate: int, chunk_s: float, work
                     raise EffectError(f"chunk {i} of the stream is shorter than its crossfade")
 
 
+def _checked(chain, chunk_s, workers):
+    """The chain as a Chain, or a ParameterError for arguments the stream cannot use."""
+    from .chain import Chain
+    from .effect import Effect
+    from .errors import ParameterError
+
+    if not isinstance(chain, Effect):
+        raise ParameterError(f"chain={chain!r} is not a vcfx.Chain or vcfx.Effect")
+    if isinstance(chunk_s, bool) or not isinstance(chunk_s, (int, float)) or not chunk_s > 0 or chunk_s == float("inf"):
+        raise ParameterError(f"chunk_s={chunk_s!r} must be a positive number of seconds")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 0):
+        raise ParameterError(f"workers={workers!r} must be a whole number of threads")
+    return chain if isinstance(chain, Chain) else Chain([chain])
+
+
 def stream_audio(chain, audio: Audio, chunk_s: float = DEFAULT_CHUNK_S, workers: int | None = None) -> Audio:
     """Run ``chain`` on ``audio`` chunk by chunk (as :func:`stream_file` does), in memory."""
+    chain = _checked(chain, chunk_s, workers)
+    if not isinstance(audio, Audio):
+        raise AudioError(f"streaming takes vcfx.Audio, got {type(audio).__name__}; use stream_file for files")
     pieces = list(_run_chunks(chain, lambda a, b: audio.samples[:, a:b], audio.frames, audio.sample_rate,
                               chunk_s, workers or os.cpu_count() or 1))
     return Audio(np.concatenate(pieces, axis=1), audio.sample_rate)
@@ -154,6 +172,7 @@ def stream_file(chain, in_path: str | os.PathLike, out_path: str | os.PathLike, 
     """
     from .files import atomic_path, open_for_writing, same_file
 
+    chain = _checked(chain, chunk_s, workers)
     in_path, out_path = Path(in_path), Path(out_path)
     if out_path.resolve() == in_path.resolve() or same_file(in_path, out_path):
         raise AudioError(f"{out_path} is the input file; the input is never overwritten")
@@ -200,7 +219,15 @@ def stream_file(chain, in_path: str | os.PathLike, out_path: str | os.PathLike, 
 def _open(path: Path) -> sf.SoundFile:
     if not path.is_file():
         raise AudioError(f"no such file: {path}")
+    from .files import _check_wav_data_size
+
     try:
-        return sf.SoundFile(str(path))
+        source = sf.SoundFile(str(path))
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
         raise AudioError(f"cannot read {path} as audio: {exc}") from None
+    try:
+        _check_wav_data_size(path)  # libsndfile would quietly stream what is there
+    except AudioError:
+        source.close()
+        raise
+    return source
