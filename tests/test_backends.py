@@ -71,13 +71,7 @@ def test_pyworld_synthesis_with_a_narrow_envelope_aborts_the_process(rate, fft_s
     assert "survived" not in proc.stdout
 
 
-D4C_WIDTH = (
-    "analyze_channel calls pyworld.d4c without fft_size, so with an f0_floor_hz that changes CheapTrick's FFT "
-    "size the aperiodicity keeps D4C's default width and check_state refuses the features: "
-    "plugins/vcfx_world/features.py must pass fft_size=get_cheaptrick_fft_size(rate, f0_floor_hz) to d4c")
 
-
-@pytest.mark.xfail(strict=True, reason=D4C_WIDTH)
 @pytest.mark.parametrize("rate, floor", [(32000, 400.0), (16000, 400.0), (44100, 40.0)])
 def test_vcfx_world_analysis_at_any_f0_floor_synthesizes_cleanly(rate, floor):
     """The narrowest envelope a user can ask for (f0_floor_hz=400) is still wide enough for synthesis."""
@@ -114,10 +108,6 @@ def test_vcfx_refuses_a_world_plugin_that_narrows_the_envelope(voice):
         vcfx.plugins.unregister("test-narrow")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "WORLD's synthesis writes a whole pitch period of noise into an fft_size buffer; at a voicing edge it "
-    "interpolates f0 towards 0, so pitch_shift=-24 on a 90 Hz voice with 20 ms frames (f0 near fs/fft_size) "
-    "overruns the heap and aborts. Needs a guard in plugins/vcfx_world/features.py (see the report)."))
 def test_vcfx_deep_pitch_shift_of_a_low_voice_does_not_abort():
     proc = run_python("""
         import numpy as np, vcfx

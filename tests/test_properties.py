@@ -175,10 +175,6 @@ def world_options(draw):
     return {"world": options}
 
 
-@pytest.mark.skip(reason=(
-    "finds two WORLD-domain bugs that need guards in plugins/vcfx_world/features.py (see test_backends.py): "
-    "any f0_floor_hz that changes the FFT size is refused, and 20 ms frames with a deep pitch shift abort the "
-    "interpreter, which would take the test run down with it"))
 @PROPERTY_SETTINGS
 @given(sig=signals(), chosen=st.lists(effects(), min_size=1, max_size=3), seed=st.integers(0, 2**63 - 1),
        options=world_options())

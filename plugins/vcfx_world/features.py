@@ -26,6 +26,7 @@ OPTION_PARAMS = (
 
 MIN_PARALLEL_S = 1.0
 SYNTH_OVERLAP_FRAMES = 4
+MAX_SYNTHESIS_FFT = 2**16
 """Crossfade between pieces of a channel synthesized in parallel."""
 """Shorter channels are analysed in one piece."""
 
@@ -155,10 +156,12 @@ def analyze_channel(x: np.ndarray, sample_rate: int, opts: dict[str, Any], parts
         raw, t = pyworld.dio(x, sample_rate, f0_floor=floor, f0_ceil=ceil, frame_period=period)
         f0 = pyworld.stonemask(x, raw, t, sample_rate)
     bounds = np.linspace(0, len(f0), max(1, min(parts, len(f0) // 50)) + 1).astype(int)
+    fft_size = pyworld.get_cheaptrick_fft_size(sample_rate, floor)  # D4C too, or its width would differ
 
     def envelopes(a: int, b: int):
         f, tt = np.ascontiguousarray(f0[a:b]), np.ascontiguousarray(t[a:b])
-        return pyworld.cheaptrick(x, f, tt, sample_rate, f0_floor=floor), pyworld.d4c(x, f, tt, sample_rate)
+        return (pyworld.cheaptrick(x, f, tt, sample_rate, f0_floor=floor, fft_size=fft_size),
+                pyworld.d4c(x, f, tt, sample_rate, fft_size=fft_size))
 
     pieces = list(_executor().map(envelopes, bounds[:-1], bounds[1:])) if len(bounds) > 2 else [
         envelopes(0, len(f0))]
@@ -222,6 +225,58 @@ def _cuts(feat: WorldFeatures, align: int, parts: int) -> list[int]:
     return cuts + [n]
 
 
+def _longest_pulse_gap(f0: np.ndarray, sample_rate: int, period: float) -> int:
+    """The longest gap (samples) between excitation pulses that WORLD's synthesis will place.
+
+    Mirrors its pulse placement: f0 and voicing interpolated linearly between
+    frames (extrapolated one frame past the end), unvoiced stretches at
+    500 Hz, a pulse wherever the phase wraps.
+    """
+    n = len(f0)
+    if n < 2:
+        return 0
+    length = int(n * period * sample_rate / 1000)
+    frame_t = np.arange(n + 1) * (period / 1000)
+    voiced = (f0 > 0).astype(np.float64)
+    coarse_f0 = np.append(f0, 2 * f0[-1] - f0[-2])
+    coarse_vuv = np.append(voiced, 2 * voiced[-1] - voiced[-2])
+    t = np.arange(length) / sample_rate
+    inst = np.where(np.interp(t, frame_t, coarse_vuv) > 0.5, np.interp(t, frame_t, coarse_f0), 500.0)
+    inst = np.maximum(inst, 0.0)
+    phase = np.fmod(np.cumsum(2 * np.pi * inst / sample_rate), 2 * np.pi)
+    pulses = np.concatenate([[0], np.flatnonzero(np.abs(np.diff(phase)) > np.pi), [length]])
+    return int(np.diff(pulses).max())
+
+
+def _widen(values: np.ndarray, bins: int, log: bool) -> np.ndarray:
+    old = np.linspace(0.0, 1.0, values.shape[1])
+    new = np.linspace(0.0, 1.0, bins)
+    data = np.log(values) if log else values
+    out = np.stack([np.interp(new, old, row) for row in data])
+    return np.exp(out) if log else out
+
+
+def _synthesizable(f0, sp, ap, sample_rate: int, period: float):
+    """Features pyworld can synthesize without writing past its buffers.
+
+    WORLD's synthesis writes each pulse gap into a buffer of the envelope's FFT
+    size. After a deep downward shift, gaps near voicing edges can outgrow it,
+    which corrupts the heap and aborts the process; the envelope and
+    aperiodicity are then resampled to a wide enough FFT size, which changes
+    nothing audible. f0 below ``sample_rate / fft_size``, which WORLD would
+    treat as unvoiced anyway, is made unvoiced.
+    """
+    fft = 2 * (sp.shape[1] - 1)
+    gap = _longest_pulse_gap(f0, sample_rate, period)
+    if gap + 2 > fft:
+        fft = min(fft * 2 ** int(np.ceil(np.log2((gap + 2) / fft))), MAX_SYNTHESIS_FFT)
+        sp, ap = _widen(sp, fft // 2 + 1, log=True), _widen(ap, fft // 2 + 1, log=False)
+    f0 = np.where(f0 < sample_rate / fft + 1, 0.0, f0)
+    if _longest_pulse_gap(f0, sample_rate, period) + 2 > fft:
+        f0 = np.zeros_like(f0)  # beyond any FFT size worth synthesizing: whisper rather than crash
+    return f0, sp, ap
+
+
 def _synthesize_in_parts(feat: WorldFeatures, sample_rate: int, period: float, parts: int) -> np.ndarray:
     """pyworld's synthesis, in ``parts`` pieces on all cores, cut at quiet unvoiced frames.
 
@@ -230,14 +285,15 @@ def _synthesize_in_parts(feat: WorldFeatures, sample_rate: int, period: float, p
     """
     def run(a: int, b: int) -> np.ndarray:
         return pyworld.synthesize(
-            np.ascontiguousarray(feat.f0[a:b], dtype=np.float64),
-            np.ascontiguousarray(feat.spectral_envelope[a:b], dtype=np.float64),
-            np.ascontiguousarray(feat.aperiodicity[a:b], dtype=np.float64),
+            np.ascontiguousarray(f0[a:b], dtype=np.float64),
+            np.ascontiguousarray(sp[a:b], dtype=np.float64),
+            np.ascontiguousarray(ap[a:b], dtype=np.float64),
             sample_rate,
             frame_period=period,
         )
 
-    n = len(feat.f0)
+    f0, sp, ap = _synthesizable(feat.f0, feat.spectral_envelope, feat.aperiodicity, sample_rate, period)
+    n = len(f0)
     step = Fraction(sample_rate) * Fraction(period).limit_denominator(1000) / 1000
     if parts < 2 or step.denominator > 64 or n * period < 1000 * MIN_PARALLEL_S:
         return run(0, n)
