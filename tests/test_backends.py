@@ -171,7 +171,7 @@ def test_pyworld_empty_input_and_floor_above_ceiling_are_memory_errors_vcfx_says
         vcfx.effect("pitch_shift", semitones=2).process(np.zeros(0, dtype=np.float32), 16000)
     chain = vcfx.Chain([vcfx.effect("pitch_shift", semitones=2)],
                        options={"world": {"f0_floor_hz": 300.0, "f0_ceil_hz": 200.0}})
-    with pytest.raises(vcfx.EffectError, match="f0_floor_hz=300.0 must be below f0_ceil_hz=200.0"):
+    with pytest.raises(vcfx.ParameterError, match="f0_floor_hz=300.0 must be below f0_ceil_hz=200.0"):
         chain(vcfx.synthetic_voice(0.3, 16000).audio)
 
 

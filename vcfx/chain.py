@@ -217,6 +217,7 @@ class Chain(Effect, MutableSequence):
                     audio = _run_waveform(effects[i], audio, contexts[i])
                 continue
             dom = domain(dom_name)
+            dom.check_options(ctx)
             expected = audio.frames
             for eff in group:
                 _check_min_length(eff, audio)

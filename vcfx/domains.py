@@ -32,3 +32,6 @@ class Domain:
     def min_frames(self, sample_rate: int) -> int:
         """Shortest input :meth:`analyze` handles."""
         return 1
+
+    def check_options(self, ctx: Context) -> None:
+        """Raise ParameterError when the chain's options for this domain are wrong."""

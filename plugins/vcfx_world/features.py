@@ -371,6 +371,9 @@ class WorldDomain(vcfx.Domain):
         channels = list(_executor().map(one, audio.samples)) if audio.channels > 1 else [one(audio.samples[0])]
         return WorldState(channels, audio.sample_rate, opts["frame_period_ms"], audio.frames, opts)
 
+    def check_options(self, ctx: vcfx.Context) -> None:
+        analysis_options(ctx)
+
     @staticmethod
     def bins(sample_rate: int, opts: dict[str, Any]) -> int:
         """Width of the spectral envelope and aperiodicity for these analysis options."""
