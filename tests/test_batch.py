@@ -130,3 +130,18 @@ def test_cli_batch_reports_failures_in_its_exit_status(tmp_path):
     assert "vcfx: warning: broken.wav: cannot read" in result.stderr
     snrs = {r["effects"][0]["snr_db"] for r in manifest(tmp_path / "out") if r["status"] == "ok"}
     assert snrs <= {10.0, 20.0}
+
+
+def test_worker_processes_after_world_work_in_the_parent(tmp_path):
+    """A process pool forked after the parent ran WORLD effects must not wait on the parent's threads."""
+    make_inputs(tmp_path / "in", 4, seconds=1.5)
+    script = f"""
+import vcfx
+from vcfx.batch import batch
+vcfx.effect("pitch_shift", semitones=1)(vcfx.synthetic_voice(1.5, 16000).audio)  # starts WORLD's threads
+result = batch({str(tmp_path / "in")!r}, {str(tmp_path / "out")!r}, {CHAIN!r}, jobs=2, quiet=True)
+print(result.done)
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "4"

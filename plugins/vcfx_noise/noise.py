@@ -31,15 +31,15 @@ def colored_noise(rng: np.random.Generator, channels: int, frames: int, color: s
 
     Returns
     -------
-    np.ndarray [shape=(channels, frames), dtype=float64]
+    np.ndarray [shape=(channels, frames), dtype=float32]
     """
-    noise = rng.standard_normal((channels, frames))
+    noise = rng.standard_normal((channels, frames), dtype=np.float32)
     exponent = COLORS[color]
     if exponent:
         freqs = np.maximum(np.fft.rfftfreq(frames, 1.0 / sample_rate), FLAT_BELOW_HZ)
-        noise = np.fft.irfft(np.fft.rfft(noise) * freqs ** (-exponent / 2), frames)
-    rms = np.sqrt(np.mean(noise**2, axis=-1, keepdims=True))
-    return noise / np.where(rms > 0, rms, 1.0)
+        noise = np.fft.irfft(np.fft.rfft(noise) * freqs ** (-exponent / 2), frames).astype(np.float32)
+    rms = np.sqrt(np.mean(np.square(noise, dtype=np.float64), axis=-1, keepdims=True))
+    return noise * (1.0 / np.where(rms > 0, rms, 1.0)).astype(np.float32)
 
 
 class Noise(vcfx.Effect):
@@ -90,14 +90,14 @@ class Noise(vcfx.Effect):
 
     def process_waveform(self, audio: vcfx.Audio, ctx: vcfx.Context) -> vcfx.Audio:
         self.validate()
-        x = audio.samples.astype(np.float64)
+        x = audio.samples
         if self.amount is not None:
             level = self.amount
         else:
-            power = float(np.mean(x**2))
+            power = float(np.mean(np.square(x, dtype=np.float64)))
             if power == 0.0:
                 return audio
             snr_db = DEFAULT_SNR_DB if self.snr_db is None else self.snr_db
             level = np.sqrt(power / 10.0 ** (snr_db / 10.0))
         noise = colored_noise(ctx.rng, audio.channels, audio.frames, self.color, audio.sample_rate)
-        return audio.replace(samples=x + level * noise)
+        return audio.replace(samples=x + np.float32(level) * noise)

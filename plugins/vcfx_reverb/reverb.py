@@ -20,7 +20,7 @@ class Reverb(vcfx.Effect):
     channel; any other IR is mixed to mono and applied to every channel.
     The IR is normalised to unit energy (per channel, on average), so the
     reverberant part is about as loud as the dry voice, then delayed by
-    ``predelay_ms``. FFT convolution (overlap-add) keeps the whole tail.
+    ``predelay_ms``. FFT convolution keeps the whole tail.
 
     Parameters
     ----------
@@ -96,10 +96,11 @@ class Reverb(vcfx.Effect):
         return frames + self.ir_frames(sample_rate) - 1
 
     def process_waveform(self, audio: vcfx.Audio, ctx: vcfx.Context) -> vcfx.Audio:
-        h = self.impulse_response(audio.sample_rate, audio.channels)
-        x = audio.samples.astype(np.float64)
-        reverberant = signal.oaconvolve(x, h, axes=-1)
-        y = (1.0 - self.wet) * np.pad(x, ((0, 0), (0, h.shape[1] - 1))) + self.wet * reverberant
+        h = self.impulse_response(audio.sample_rate, audio.channels).astype(np.float32)
+        x = audio.samples
+        reverberant = signal.fftconvolve(x, h, axes=-1)  # float32, like the audio
+        y = self.wet * reverberant
+        y[:, : x.shape[1]] += (1.0 - self.wet) * x
         peak_in, peak_out = np.abs(x).max(), np.abs(y).max()
         if self.keep_peak and peak_out > peak_in:
             y *= peak_in / peak_out

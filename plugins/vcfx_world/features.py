@@ -182,6 +182,15 @@ def _executor() -> ThreadPoolExecutor:
     return _EXECUTOR
 
 
+def _forget_executor() -> None:
+    """A forked child (a process pool's worker) has none of the parent's threads: start afresh."""
+    global _EXECUTOR
+    _EXECUTOR = None
+
+
+os.register_at_fork(after_in_child=_forget_executor)
+
+
 def check_state(state: "WorldState", bins: int) -> None:
     """Refuse features that pyworld's synthesis would crash on or turn into noise.
 
