@@ -157,3 +157,30 @@ def test_unvoiced_input_passes_through_pitch_effects_unchanged():
     # an effect that does change the envelope still applies
     shifted = vcfx.effect("formant_shift", ratio=1.3)(noise)
     assert shifted.frames == noise.frames and not np.array_equal(shifted.samples, noise.samples)
+
+
+def test_world_work_stays_on_the_calling_thread_when_asked(monkeypatch, stereo_voice):
+    """Batch workers and streamed chunks are the parallelism: inside them WORLD uses no threads of its own."""
+    import threading
+
+    import pyworld
+
+    from vcfx.parallel import single_threaded
+
+    seen = set()
+    real = pyworld.d4c
+
+    def spy(*args, **kwargs):
+        seen.add(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pyworld, "d4c", spy)
+    chain = vcfx.Chain.from_spec("pitch_shift=semitones=2")
+    with single_threaded():
+        inside = chain(stereo_voice)
+    assert seen == {threading.current_thread().name}
+    seen.clear()
+    monkeypatch.setenv("VCFX_THREADS", "2")
+    outside = chain(stereo_voice)
+    assert any(name.startswith("vcfx-world") for name in seen)
+    assert inside == outside  # threads change the speed, never the result

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .errors import AudioError, ParameterError, VcfxError
+from .parallel import single_threaded
 
 __all__ = ["batch", "BatchResult", "task_seed", "MANIFEST_NAME", "ENGINES", "reproduce"]
 
@@ -116,7 +117,9 @@ def run_task(task: Task, in_dir: str, out_dir: str, chain_data: dict[str, Any], 
         record["duration_s"] = round(audio.duration_s, 6)
         out_path = Path(out_dir) / task.output
         out_path.parent.mkdir(parents=True, exist_ok=True)
-        chain(audio).save(out_path, subtype=_subtype_for(out_path, subtype))
+        with single_threaded():  # the workers are the parallelism: one core each
+            out = chain(audio)
+        out.save(out_path, subtype=_subtype_for(out_path, subtype))
         record["status"] = "ok"
     except VcfxError as exc:
         record.update(status="failed", error=" ".join(str(exc).split()))

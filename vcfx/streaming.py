@@ -26,6 +26,7 @@ import soundfile as sf
 
 from .audio import Audio
 from .errors import AudioError, EffectError
+from .parallel import single_threaded, threads
 
 __all__ = ["stream_file", "stream_audio", "chunk_bounds", "DEFAULT_CHUNK_S"]
 
@@ -85,7 +86,8 @@ def _run_chunks(chain, read, frames: int, sample_rate: int, chunk_s: float, work
     def job(i: int) -> tuple[int, np.ndarray]:
         a, b = max(0, cuts[i] - margin), min(frames, cuts[i + 1] + margin)
         piece = Audio(read(a, b), sample_rate)
-        return out_pos(a), concrete(piece, seed=seeds[i]).samples
+        with single_threaded():  # the chunks are the parallelism
+            return out_pos(a), concrete(piece, seed=seeds[i]).samples
 
     written = 0
     pending: np.ndarray | None = None  # the previous chunk's output over the next crossfade
@@ -142,7 +144,7 @@ def stream_audio(chain, audio: Audio, chunk_s: float = DEFAULT_CHUNK_S, workers:
     if not isinstance(audio, Audio):
         raise AudioError(f"streaming takes vcfx.Audio, got {type(audio).__name__}; use stream_file for files")
     pieces = list(_run_chunks(chain, lambda a, b: audio.samples[:, a:b], audio.frames, audio.sample_rate,
-                              chunk_s, workers or os.cpu_count() or 1))
+                              chunk_s, workers or threads()))
     return Audio(np.concatenate(pieces, axis=1), audio.sample_rate)
 
 
@@ -204,7 +206,7 @@ def stream_file(chain, in_path: str | os.PathLike, out_path: str | os.PathLike, 
             total = chain.resolve(chain.seed).expected_frames(frames, rate)
             done = 0
             with open_for_writing(tmp, rate, channels, subtype, fmt) as out:
-                for piece in _run_chunks(chain, read, frames, rate, chunk_s, workers or os.cpu_count() or 1):
+                for piece in _run_chunks(chain, read, frames, rate, chunk_s, workers or threads()):
                     if pcm and np.abs(piece).max() > 1.0:
                         raise AudioError(f"the output would clip in {subtype}; write with subtype FLOAT instead")
                     out.write(piece.T)

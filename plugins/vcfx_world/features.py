@@ -13,6 +13,7 @@ import pyworld
 
 import vcfx
 from vcfx.errors import ParameterError
+from vcfx.parallel import threads
 
 F0_METHODS = ("dio", "harvest")
 
@@ -163,8 +164,7 @@ def analyze_channel(x: np.ndarray, sample_rate: int, opts: dict[str, Any], parts
         return (pyworld.cheaptrick(x, f, tt, sample_rate, f0_floor=floor, fft_size=fft_size),
                 pyworld.d4c(x, f, tt, sample_rate, fft_size=fft_size))
 
-    pieces = list(_executor().map(envelopes, bounds[:-1], bounds[1:])) if len(bounds) > 2 else [
-        envelopes(0, len(f0))]
+    pieces = _map(envelopes, bounds[:-1], bounds[1:])
     sp = np.concatenate([p[0] for p in pieces])
     ap = np.concatenate([p[1] for p in pieces])
     rms = float(np.sqrt(np.mean(np.square(x))))
@@ -180,6 +180,14 @@ def _executor() -> ThreadPoolExecutor:
     if _EXECUTOR is None:
         _EXECUTOR = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="vcfx-world")
     return _EXECUTOR
+
+
+def _map(fn, *iterables) -> list:
+    """``list(map(fn, ...))``, on the WORLD threads when there is more than one item and more than one thread."""
+    items = list(zip(*iterables))
+    if len(items) < 2 or threads() < 2:
+        return [fn(*args) for args in items]
+    return list(_executor().map(fn, *zip(*items)))
 
 
 def _forget_executor() -> None:
@@ -310,7 +318,7 @@ def _synthesize_in_parts(feat: WorldFeatures, sample_rate: int, period: float, p
     if len(cuts) < 3:
         return run(0, n)
     ends = [min(n, b + SYNTH_OVERLAP_FRAMES) for b in cuts[1:]]
-    pieces = list(_executor().map(run, cuts[:-1], ends))
+    pieces = _map(run, cuts[:-1], ends)
     starts = [int(a * step) for a in cuts[:-1]]
     fade = int(SYNTH_OVERLAP_FRAMES * step)
     out = np.zeros(starts[-1] + len(pieces[-1]))
@@ -364,7 +372,7 @@ class WorldDomain(vcfx.Domain):
 
     def analyze(self, audio: vcfx.Audio, ctx: vcfx.Context) -> WorldState:
         opts = analysis_options(ctx)
-        parts = -(-(os.cpu_count() or 1) // audio.channels)
+        parts = -(-threads() // audio.channels)
         if audio.duration_s < MIN_PARALLEL_S:
             parts = 1
 
@@ -377,7 +385,7 @@ class WorldDomain(vcfx.Domain):
             feat.source, feat.analysed = x, (feat.spectral_envelope, feat.aperiodicity)
             return feat
 
-        channels = list(_executor().map(one, audio.samples)) if audio.channels > 1 else [one(audio.samples[0])]
+        channels = _map(one, audio.samples)
         return WorldState(channels, audio.sample_rate, opts["frame_period_ms"], audio.frames, opts)
 
     def check_options(self, ctx: vcfx.Context) -> None:
@@ -391,10 +399,10 @@ class WorldDomain(vcfx.Domain):
     def synthesize(self, state: WorldState, ctx: vcfx.Context) -> vcfx.Audio:
         check_state(state, self.bins(state.sample_rate, state.options or analysis_options(ctx)))
 
-        parts = -(-(os.cpu_count() or 1) // len(state.channels))
+        parts = -(-threads() // len(state.channels))
 
         def one(c: WorldFeatures) -> np.ndarray:
             return synthesize_channel(c, state.sample_rate, state.frame_period_ms, state.frames, parts)
 
-        out = list(_executor().map(one, state.channels)) if len(state.channels) > 1 else [one(state.channels[0])]
+        out = _map(one, state.channels)
         return vcfx.Audio(np.stack(out), state.sample_rate)
