@@ -285,9 +285,10 @@ def _synthesizable(f0, sp, ap, sample_rate: int, period: float):
     """
     fft = 2 * (sp.shape[1] - 1)
     gap = _longest_pulse_gap(f0, sample_rate, period)
-    if gap + 2 > fft:
-        fft = min(fft * 2 ** int(np.ceil(np.log2((gap + 2) / fft))), MAX_SYNTHESIS_FFT)
-        sp, ap = _widen(sp, fft // 2 + 1, log=True), _widen(ap, fft // 2 + 1, log=False)
+    if gap + 2 <= fft:
+        return f0, sp, ap
+    fft = min(fft * 2 ** int(np.ceil(np.log2((gap + 2) / fft))), MAX_SYNTHESIS_FFT)
+    sp, ap = _widen(sp, fft // 2 + 1, log=True), _widen(ap, fft // 2 + 1, log=False)
     f0 = np.where(f0 < sample_rate / fft + 1, 0.0, f0)
     if _longest_pulse_gap(f0, sample_rate, period) + 2 > fft:
         f0 = np.zeros_like(f0)  # beyond any FFT size worth synthesizing: whisper rather than crash
