@@ -78,7 +78,8 @@ class Audio:
             x = np.ascontiguousarray(x, dtype=DTYPE)
         if x is self.samples and x.flags.writeable:
             x = x.copy()
-        if not np.isfinite(x).all():
+        # a float64 sum of float32 samples cannot overflow, so it is finite exactly when every sample is
+        if not np.isfinite(np.sum(x, dtype=np.float64)):
             bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
             raise AudioError(f"samples contain {bad} non-finite values (NaN or inf)")
         x.flags.writeable = False
@@ -152,7 +153,14 @@ class Audio:
         return self.frames / self.sample_rate
 
     def replace(self, samples: np.ndarray | None = None, sample_rate: int | None = None) -> "Audio":
-        """Return a new Audio with other samples and/or sample rate."""
+        """Return a new Audio with other samples and/or sample rate.
+
+        A float32, C-ordered array that owns its data is taken over without a
+        copy and made read-only: effects hand over the arrays they computed.
+        """
+        if (isinstance(samples, np.ndarray) and samples.dtype == DTYPE and samples.ndim == 2
+                and samples.flags.c_contiguous and samples.flags.owndata):
+            samples.flags.writeable = False
         return Audio(
             self.samples if samples is None else samples,
             self.sample_rate if sample_rate is None else sample_rate,

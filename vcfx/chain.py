@@ -234,7 +234,7 @@ class Chain(Effect, MutableSequence):
             with _blame(f'domain "{dom_name}" analysis'):
                 state = dom.analyze(audio, ctx)
             for i in indices:
-                with _blame(_label(effects[i])):
+                with _blame(effects[i]):
                     state = getattr(effects[i], f"process_{dom_name}")(state, contexts[i])
             with _blame(f'domain "{dom_name}" synthesis after {", ".join(_label(e) for e in group)}'):
                 out = dom.synthesize(state, ctx)
@@ -280,8 +280,8 @@ class Chain(Effect, MutableSequence):
 class _blame:
     """Turn any exception inside the block into an EffectError naming who failed."""
 
-    def __init__(self, who: str):
-        self.who = who
+    def __init__(self, who: "str | Effect"):
+        self.who = who  # an effect is named only when something fails
 
     def __enter__(self):
         return self
@@ -292,7 +292,11 @@ class _blame:
             return False
         kind = type(exc).__name__
         detail = str(exc) if isinstance(exc, VcfxError) else f"{kind}: {exc}"
-        raise _named(f"{self.who} failed: {detail}") from exc
+        raise _named(f"{_who(self.who)} failed: {detail}") from exc
+
+
+def _who(who: "str | Effect") -> str:
+    return _label(who) if isinstance(who, Effect) else who
 
 
 def _named(message: str) -> EffectError:
@@ -304,7 +308,7 @@ def _named(message: str) -> EffectError:
 
 def _expected_frames(eff: Effect, frames: int, sample_rate: int) -> int | None:
     """``eff.expected_frames(...)``, with a failure or a nonsense answer blamed on the effect."""
-    with _blame(_label(eff)):
+    with _blame(eff):
         expected = eff.expected_frames(frames, sample_rate)
     if expected is not None and (isinstance(expected, bool) or not isinstance(expected, (int, np.integer))
                                  or expected < 1):
@@ -313,7 +317,7 @@ def _expected_frames(eff: Effect, frames: int, sample_rate: int) -> int | None:
 
 
 def _check_min_length(eff: Effect, audio: Audio) -> None:
-    with _blame(_label(eff)):
+    with _blame(eff):
         need = int(eff.min_frames(audio.sample_rate))
     if audio.frames < need:
         raise AudioError(
@@ -324,24 +328,24 @@ def _check_min_length(eff: Effect, audio: Audio) -> None:
 
 def _run_waveform(eff: Effect, audio: Audio, ctx: Context) -> Audio:
     _check_min_length(eff, audio)
-    with _blame(_label(eff)):
+    with _blame(eff):
         out = eff.process_waveform(audio, ctx)
-    _check_output(_label(eff), audio, out, _expected_frames(eff, audio.frames, audio.sample_rate), [eff])
+    _check_output(eff, audio, out, _expected_frames(eff, audio.frames, audio.sample_rate), [eff])
     return out
 
 
-def _check_output(who: str, before: Audio, out: Any, expected: int | None, group: list[Effect]) -> None:
+def _check_output(who: "str | Effect", before: Audio, out: Any, expected: int | None, group: list[Effect]) -> None:
     if not isinstance(out, Audio):
-        raise _named(f"{who} returned {type(out).__name__}, expected vcfx.Audio")
+        raise _named(f"{_who(who)} returned {type(out).__name__}, expected vcfx.Audio")
     if out.sample_rate != before.sample_rate and not any(e.changes_sample_rate for e in group):
         raise _named(
-            f"{who} changed the sample rate from {before.sample_rate} to {out.sample_rate} "
+            f"{_who(who)} changed the sample rate from {before.sample_rate} to {out.sample_rate} "
             "without declaring changes_sample_rate"
         )
     if out.channels != before.channels and not any(e.changes_channels for e in group):
         raise _named(
-            f"{who} changed the channel count from {before.channels} to {out.channels} "
+            f"{_who(who)} changed the channel count from {before.channels} to {out.channels} "
             "without declaring changes_channels"
         )
     if not _length_ok(out.frames, expected):
-        raise _named(f"{who} returned {out.frames} frames, expected {expected}")
+        raise _named(f"{_who(who)} returned {out.frames} frames, expected {expected}")

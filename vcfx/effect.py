@@ -32,14 +32,20 @@ class Context:
         Per-domain options given to the chain (``{"world": {...}}``).
     """
 
-    rng: np.random.Generator
     seed_sequence: np.random.SeedSequence
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _rng: np.random.Generator | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def rng(self) -> np.random.Generator:
+        if self._rng is None:  # built on first use: most effects draw nothing
+            self._rng = np.random.Generator(np.random.PCG64(self.seed_sequence))
+        return self._rng
 
     @classmethod
     def from_seed(cls, seed=None, options=None) -> "Context":
         seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-        return cls(np.random.Generator(np.random.PCG64(seq)), seq, dict(options or {}))
+        return cls(seq, dict(options or {}))
 
     def spawn(self, n: int) -> list["Context"]:
         """Independent child contexts, one per sub-effect."""

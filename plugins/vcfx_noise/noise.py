@@ -38,7 +38,7 @@ def colored_noise(rng: np.random.Generator, channels: int, frames: int, color: s
     if exponent:
         freqs = np.maximum(np.fft.rfftfreq(frames, 1.0 / sample_rate), FLAT_BELOW_HZ)
         noise = np.fft.irfft(np.fft.rfft(noise) * freqs ** (-exponent / 2), frames).astype(np.float32)
-    rms = np.sqrt(np.mean(np.square(noise, dtype=np.float64), axis=-1, keepdims=True))
+    rms = np.sqrt(np.einsum("ij,ij->i", noise, noise)[:, np.newaxis] / frames)
     return noise * (1.0 / np.where(rms > 0, rms, 1.0)).astype(np.float32)
 
 
@@ -94,7 +94,7 @@ class Noise(vcfx.Effect):
         if self.amount is not None:
             level = self.amount
         else:
-            power = float(np.mean(np.square(x, dtype=np.float64)))
+            power = float(np.vdot(x, x)) / x.size
             if power == 0.0:
                 return audio
             snr_db = DEFAULT_SNR_DB if self.snr_db is None else self.snr_db

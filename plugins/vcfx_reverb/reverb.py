@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy import signal
 
 import vcfx
 
-from .rooms import check_ir_file, file_ir, synthetic_ir
+from .rooms import file_key, check_ir_file, file_ir, synthetic_ir
+
+
+@functools.lru_cache(maxsize=16)
+def _prepared_ir(source, rt60_s: float, predelay_ms: float, sample_rate: int, channels: int) -> np.ndarray:
+    h = synthetic_ir(rt60_s, sample_rate) if source is None else file_ir(source[0], sample_rate)
+    if h.shape[0] != channels:
+        h = h.mean(axis=0, keepdims=True)
+    energy = np.sum(h**2) / h.shape[0]
+    if energy == 0.0:
+        raise vcfx.AudioError(f"impulse response {source[0] if source else 'room'!r} mixed to mono is silent")
+    delay = round(predelay_ms * sample_rate / 1000.0)
+    h = np.pad(h / np.sqrt(energy), ((0, 0), (delay, 0)))
+    h.flags.writeable = False
+    return h
 
 
 class Reverb(vcfx.Effect):
@@ -75,15 +91,10 @@ class Reverb(vcfx.Effect):
         Returns
         -------
         np.ndarray [shape=(channels or 1, L), dtype=float64]
+            Read-only; cached per room, rate and channel count.
         """
-        h = synthetic_ir(self.rt60_s, sample_rate) if self.ir is None else file_ir(self.ir, sample_rate)
-        if h.shape[0] != channels:
-            h = h.mean(axis=0, keepdims=True)
-        energy = np.sum(h**2) / h.shape[0]
-        if energy == 0.0:
-            raise vcfx.AudioError(f"impulse response {self.ir!r} mixed to mono is silent")
-        delay = round(self.predelay_ms * sample_rate / 1000.0)
-        return np.pad(h / np.sqrt(energy), ((0, 0), (delay, 0)))
+        source = None if self.ir is None else file_key(self.ir)
+        return _prepared_ir(source, self.rt60_s, self.predelay_ms, sample_rate, channels)
 
     def ir_frames(self, sample_rate: int) -> int:
         """Length ``L`` of the IR at ``sample_rate``, pre-delay included."""

@@ -34,7 +34,7 @@ def synthetic_ir(rt60_s: float, sample_rate: int) -> np.ndarray:
     return h
 
 
-def _file_key(path: str) -> tuple[str, int, int]:
+def file_key(path: str) -> tuple[str, int, int]:
     p = Path(path).expanduser()
     try:
         st = p.stat()
@@ -63,7 +63,7 @@ def _resampled(path: str, mtime_ns: int, size: int, sample_rate: int) -> np.ndar
 
 def check_ir_file(path: str) -> None:
     """Read ``path`` (cached) or raise AudioError naming it."""
-    _read(*_file_key(path))
+    _read(*file_key(path))
 
 
 def file_ir(path: str, sample_rate: int) -> np.ndarray:
@@ -82,4 +82,4 @@ def file_ir(path: str, sample_rate: int) -> np.ndarray:
     vcfx.AudioError
         The file is missing, unreadable or silent; the message names it.
     """
-    return _resampled(*_file_key(path), sample_rate)
+    return _resampled(*file_key(path), sample_rate)
