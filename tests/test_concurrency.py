@@ -43,10 +43,10 @@ def test_threads_give_the_serial_results(name, speech_like):
 
 
 @pytest.mark.xfail(strict=False, reason=(
-    "pyworld's D4C adds a 1e-12 'safeguard' noise whose generator state it does not reset: it follows what "
-    "pyworld ran before in the same thread. On frames with next to no signal D4C's voicing decision follows that "
-    "noise (aperiodicity 0 or 0.999), so a WORLD run's bytes can depend on what ran before it. Reseeding through a "
-    "dummy pyworld call does not help; a known limitation of the WORLD domain."))
+    "pyworld's D4C now and then decides a frame differently for the same input, more often on frames with "
+    "next to no signal and on threads other than the caller's: a WORLD run's bytes can differ from one run to "
+    "the next. The WORLD domain runs D4C on the calling thread, which makes it rare; reseeding through a dummy "
+    "pyworld call does not remove it. A known limitation of the WORLD domain."))
 def test_world_output_does_not_depend_on_what_ran_before():
     hz = 159.7222350668813  # a steady tone whose last frames D4C decides by that noise
     tone = vcfx.Audio(0.9 * np.sin(2 * np.pi * hz * np.arange(2000) / 8000)[np.newaxis, :], 8000)

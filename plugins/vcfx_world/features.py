@@ -156,22 +156,26 @@ def analyze_channel(x: np.ndarray, sample_rate: int, opts: dict[str, Any], parts
     else:
         raw, t = pyworld.dio(x, sample_rate, f0_floor=floor, f0_ceil=ceil, frame_period=period)
         f0 = pyworld.stonemask(x, raw, t, sample_rate)
-    bounds = np.linspace(0, len(f0), max(1, min(parts, len(f0) // 50)) + 1).astype(int)
+    parts = max(1, min(parts, len(f0) // 50))
+    bounds = np.linspace(0, len(f0), parts + 1).astype(int)
     fft_size = pyworld.get_cheaptrick_fft_size(sample_rate, floor)  # D4C too, or its width would differ
 
-    def envelopes(a: int, b: int):
+    def envelope(a: int, b: int):
         f, tt = np.ascontiguousarray(f0[a:b]), np.ascontiguousarray(t[a:b])
-        return (pyworld.cheaptrick(x, f, tt, sample_rate, f0_floor=floor, fft_size=fft_size),
-                pyworld.d4c(x, f, tt, sample_rate, fft_size=fft_size))
+        return pyworld.cheaptrick(x, f, tt, sample_rate, f0_floor=floor, fft_size=fft_size)
 
-    pieces = _map(envelopes, bounds[:-1], bounds[1:])
-    sp = np.concatenate([p[0] for p in pieces])
-    ap = np.concatenate([p[1] for p in pieces])
+    # D4C runs here, in one piece, while CheapTrick's pieces run on the WORLD threads (there are several
+    # pieces only when a WORLD thread is free for them): D4C's answer on near-silent frames can vary
+    # with the thread it runs on, far more often on the pool's threads than on the caller's
+    pending = [_executor().submit(envelope, a, b) for a, b in zip(bounds[:-1], bounds[1:])] if parts > 1 else []
+    ap = pyworld.d4c(x, f0, t, sample_rate, fft_size=fft_size)
+    sp = np.concatenate([p.result() for p in pending] if pending else [envelope(0, len(f0))])
     rms = float(np.sqrt(np.mean(np.square(x))))
     return WorldFeatures(f0, sp, ap, input_rms=rms, envelope_power=envelope_power(sp))
 
 
 _EXECUTOR: ThreadPoolExecutor | None = None
+
 
 
 def _executor() -> ThreadPoolExecutor:
