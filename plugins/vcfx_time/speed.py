@@ -7,15 +7,10 @@ import soxr
 
 import vcfx
 
-
-def fit_length(x: np.ndarray, frames: int) -> np.ndarray:
-    """Crop or zero-pad ``x`` (channels, n) along time to exactly ``frames``."""
-    if x.shape[-1] >= frames:
-        return x[..., :frames]
-    return np.pad(x, ((0, 0), (0, frames - x.shape[-1])))
+from .rescaling import Rescaling, fit_length
 
 
-class Speed(vcfx.Effect):
+class Speed(Rescaling):
     """Change speed and pitch together, like a tape played faster or slower.
 
     The samples are treated as if recorded at ``sample_rate * rate`` and
@@ -42,11 +37,6 @@ class Speed(vcfx.Effect):
                    low=0.25, high=4.0),
     )
     examples = ({"rate": 1.25}, {"rate": 0.8})
-
-    def expected_frames(self, frames: int, sample_rate: int) -> int | None:
-        if self.is_random():
-            return None
-        return max(1, round(frames / self.rate))
 
     def process_waveform(self, audio: vcfx.Audio, ctx: vcfx.Context) -> vcfx.Audio:
         frames = self.expected_frames(audio.frames, audio.sample_rate)

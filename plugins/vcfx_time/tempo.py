@@ -9,7 +9,7 @@ import pedalboard
 
 import vcfx
 
-from .speed import fit_length
+from .rescaling import Rescaling, fit_length
 
 PAD_FRAMES = 8192
 """Silence appended before Rubber Band, which drops or shortens very short inputs."""
@@ -40,7 +40,7 @@ def stretch_features(feat, rate: float, n_out: int):
     return dataclasses.replace(feat, f0=f0, spectral_envelope=sp, aperiodicity=ap)
 
 
-class Tempo(vcfx.Effect):
+class Tempo(Rescaling):
     """Change the pace without changing the pitch.
 
     Works in two domains and the chain picks the one that avoids a
@@ -73,11 +73,6 @@ class Tempo(vcfx.Effect):
     )
     domains = ("waveform", "world")
     examples = ({"rate": 0.7}, {"rate": 1.3})
-
-    def expected_frames(self, frames: int, sample_rate: int) -> int | None:
-        if self.is_random():
-            return None
-        return max(1, round(frames / self.rate))
 
     def process_waveform(self, audio: vcfx.Audio, ctx: vcfx.Context) -> vcfx.Audio:
         frames = self.expected_frames(audio.frames, audio.sample_rate)
