@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import vcfx
-from vcfx.batch import batch
+from vcfx.batching import batch
 
 CHAIN = "pitch_shift=semitones=uniform(-2,2),pitch_variance=factor=uniform(0.5,1.5)"
 

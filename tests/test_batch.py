@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import vcfx
-from vcfx.batch import MANIFEST_NAME, batch, reproduce
+from vcfx.batching import MANIFEST_NAME, batch, reproduce
 
 CHAIN = "pitch_shift=semitones=uniform(-2,2)"
 
@@ -137,7 +137,7 @@ def test_worker_processes_after_world_work_in_the_parent(tmp_path):
     make_inputs(tmp_path / "in", 4, seconds=1.5)
     script = f"""
 import vcfx
-from vcfx.batch import batch
+from vcfx.batching import batch
 vcfx.effect("pitch_shift", semitones=1)(vcfx.synthetic_voice(1.5, 16000).audio)  # starts WORLD's threads
 result = batch({str(tmp_path / "in")!r}, {str(tmp_path / "out")!r}, {CHAIN!r}, jobs=2, quiet=True)
 print(result.done)

@@ -9,6 +9,7 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from .audio import DTYPE, Audio, load
+from .batching import batch
 from .chain import Chain
 from .domains import Domain
 from .effect import Context, Effect
@@ -23,7 +24,10 @@ from .errors import (
 )
 from .hookspecs import hookimpl
 from .params import Curve, Param, at_times
-from .plugins import domain, effect, effect_class, effects, list_plugins, preset, presets
+from .plugins import domain, effect, effect_class, effects, list_plugins, preset, presets, slicer, slicers
+from .slicing import Segment, Slicer, slice_audio, slice_onsets, write_segments
+from .streaming import stream_file
+from .synthetic import example_voice, synthetic_voice
 from .spec import load_chain
 
 try:
@@ -33,6 +37,17 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 __all__ = [
     "Audio",
+    "batch",
+    "example_voice",
+    "Segment",
+    "Slicer",
+    "slice_audio",
+    "slice_onsets",
+    "slicer",
+    "slicers",
+    "stream_file",
+    "synthetic_voice",
+    "write_segments",
     "AudioError",
     "Chain",
     "Context",
@@ -60,11 +75,3 @@ __all__ = [
     "presets",
 ]
 
-from .synthetic import example_voice, synthetic_voice  # noqa: E402
-
-__all__ += ["example_voice", "synthetic_voice"]
-
-from .plugins import slicer, slicers  # noqa: E402
-from .slicing import Segment, Slicer, slice_audio, slice_onsets, write_segments  # noqa: E402
-
-__all__ += ["Segment", "Slicer", "slice_audio", "slice_onsets", "slicer", "slicers", "write_segments"]

@@ -495,7 +495,7 @@ def batch(in_dir, out_dir, chain_spec, jobs, copies, seed, engine, scheduler, pa
     finished files and retries failed ones. The exit status is 1 when any
     file failed.
     """
-    from .batch import batch as run_batch
+    from .batching import batch as run_batch
 
     if scheduler and engine != "dask":
         raise click.BadParameter("--scheduler needs --engine dask", param_hint="'--scheduler'")
