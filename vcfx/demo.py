@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,7 +38,7 @@ class DemoReport:
 
 def _slug(effect_name: str, params: dict) -> str:
     parts = [effect_name] + [f"{k}{v:+g}" if isinstance(v, (int, float)) else f"{k}-{v}" for k, v in params.items()]
-    return "_".join(parts).replace("/", "-").replace(" ", "")
+    return re.sub(r"[^A-Za-z0-9_.+-]+", "-", "_".join(parts))  # only characters every shell and OS take
 
 
 def _jobs() -> list[tuple[str, Chain | None, str]]:
