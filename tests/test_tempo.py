@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
-import pyworld
 
 import vcfx
+from spies import Counter
 from vcfx.chain import plan
 from truth import praat_f0
 
@@ -81,21 +81,8 @@ def test_world_tempo_keeps_voicing_boundaries_sharp():
     assert out.spectral_envelope.shape == (25, bins) and out.aperiodicity.shape == (25, bins)
 
 
-class PyworldSpy:
-    def __init__(self, monkeypatch, *names):
-        self.calls = dict.fromkeys(names, 0)
-        for name in names:
-            real = getattr(pyworld, name)
-
-            def spy(*args, _real=real, _name=name, **kwargs):
-                self.calls[_name] += 1
-                return _real(*args, **kwargs)
-
-            monkeypatch.setattr(pyworld, name, spy)
-
-
 def test_pitch_shift_then_tempo_analyses_and_synthesises_once(monkeypatch, stereo_voice):
-    spy = PyworldSpy(monkeypatch, "dio", "harvest", "cheaptrick", "d4c", "synthesize")
+    spy = Counter(monkeypatch, "dio", "harvest", "cheaptrick", "d4c", "synthesize")
     chain = vcfx.Chain.from_spec("pitch_shift=semitones=3,tempo=rate=0.8")
     assert [d for d, _ in plan(list(chain))] == ["world"]
     out = chain(stereo_voice)

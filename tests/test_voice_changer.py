@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
-import pyworld
 
 import vcfx
+from spies import Counter
 from vcfx.chain import plan
 from test_tempo import aligned_cents
 from truth import cents
@@ -52,17 +52,9 @@ def test_pitch_and_pace_against_the_truth(voice, change, expected_cents):
 
 
 def test_world_is_analysed_once_per_channel(monkeypatch, stereo_voice):
-    calls = {"dio": 0, "cheaptrick": 0, "d4c": 0, "synthesize": 0}
-    for name in calls:
-        real = getattr(pyworld, name)
-
-        def spy(*args, _real=real, _name=name, **kwargs):
-            calls[_name] += 1
-            return _real(*args, **kwargs)
-
-        monkeypatch.setattr(pyworld, name, spy)
+    spy = Counter(monkeypatch, "dio", "cheaptrick", "d4c", "synthesize")
     vcfx.preset("voice_changer", seed=0)(stereo_voice)
-    assert calls == {"dio": 2, "cheaptrick": 2, "d4c": 2, "synthesize": 2}
+    assert spy.calls == {"dio": 2, "cheaptrick": 2, "d4c": 2, "synthesize": 2}
 
 
 def test_real_speech_with_the_real_room(speech_path, reverb_path):

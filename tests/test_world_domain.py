@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import vcfx
-from test_chain import Counter
+from spies import Counter
 from vcfx.chain import plan
 from vcfx_world.features import WorldState
 
