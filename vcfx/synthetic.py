@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from importlib import resources
 
 import numpy as np
-from scipy import signal
-
 from .audio import Audio
 
 __all__ = ["SyntheticVoice", "synthetic_voice", "example_voice", "EXAMPLE_VOICE_TEXT"]
@@ -46,6 +44,8 @@ class SyntheticVoice:
 
 
 def _resonate(x: np.ndarray, centre: float, bandwidth: float, sample_rate: int) -> np.ndarray:
+    from scipy import signal  # imported here: scipy.signal takes a second to import
+
     r = np.exp(-np.pi * bandwidth / sample_rate)
     theta = 2 * np.pi * centre / sample_rate
     a = [1.0, -2 * r * np.cos(theta), r * r]
