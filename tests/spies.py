@@ -6,8 +6,8 @@ import pyworld
 class Counter:
     """Counts calls of pyworld functions, and the frames handed to cheaptrick and d4c.
 
-    Long channels are analysed in parallel runs of frames, so "analysed once"
-    means every frame reached cheaptrick and d4c exactly once.
+    Channels are analysed in blocks of frames, so "analysed once" means every
+    frame reached cheaptrick and d4c exactly once: see :meth:`analysed_once`.
     """
 
     def __init__(self, monkeypatch, *names):
@@ -23,3 +23,8 @@ class Counter:
                 return _real(*args, **kwargs)
 
             monkeypatch.setattr(pyworld, name, spy)
+
+    def analysed_once(self, audio, frame_period_ms: float = 5.0) -> bool:
+        """Every WORLD frame of every channel of ``audio`` went through cheaptrick and d4c exactly once."""
+        frames = audio.channels * (int(1000 * audio.duration_s / frame_period_ms) + 1)
+        return self.frames["cheaptrick"] == self.frames["d4c"] == frames

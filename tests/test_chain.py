@@ -12,7 +12,8 @@ def test_world_run_is_analysed_and_synthesised_once_per_channel(monkeypatch, ste
     chain = Chain.from_spec("pitch_shift=semitones=2,pitch_shift=semitones=1,pitch_shift=semitones=1")
     assert [d for d, _ in plan(list(chain))] == ["world"]
     out = chain(stereo_voice)
-    assert counter.calls == {"dio": 2, "harvest": 0, "cheaptrick": 2, "d4c": 2, "synthesize": 2}
+    assert counter.analysed_once(stereo_voice)
+    assert counter.calls["dio"] == counter.calls["synthesize"] == 2 and counter.calls["harvest"] == 0
     single = vcfx.effect("pitch_shift", semitones=4)(stereo_voice)
     np.testing.assert_allclose(out.samples, single.samples, atol=1e-6)
 

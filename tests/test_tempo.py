@@ -86,7 +86,8 @@ def test_pitch_shift_then_tempo_analyses_and_synthesises_once(monkeypatch, stere
     chain = vcfx.Chain.from_spec("pitch_shift=semitones=3,tempo=rate=0.8")
     assert [d for d, _ in plan(list(chain))] == ["world"]
     out = chain(stereo_voice)
-    assert spy.calls == {"dio": 2, "harvest": 0, "cheaptrick": 2, "d4c": 2, "synthesize": 2}
+    assert spy.analysed_once(stereo_voice)
+    assert spy.calls["dio"] == spy.calls["synthesize"] == 2 and spy.calls["harvest"] == 0
     assert out.frames == round(stereo_voice.frames / 0.8)
     assert np.median(aligned_cents(stereo_voice, out, 1 / 0.8)) == pytest.approx(300.0, abs=5.0)
 

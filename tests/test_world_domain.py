@@ -66,7 +66,8 @@ def test_world_effects_fuse_into_one_analysis_and_synthesis(monkeypatch, stereo_
     chain = vcfx.Chain.from_spec("pitch_variance=factor=1.5,pitch_shift=semitones=2,formant_shift=ratio=1.1")
     assert [d for d, _ in plan(list(chain))] == ["world"]
     out = chain(stereo_voice)
-    assert counter.calls == {"dio": 2, "harvest": 0, "cheaptrick": 2, "d4c": 2, "synthesize": 2}
+    assert counter.analysed_once(stereo_voice)
+    assert counter.calls["dio"] == counter.calls["synthesize"] == 2 and counter.calls["harvest"] == 0
     assert out.channels == 2 and out.frames == stereo_voice.frames
 
 
@@ -184,3 +185,20 @@ def test_world_work_stays_on_the_calling_thread_when_asked(monkeypatch, stereo_v
     outside = chain(stereo_voice)
     assert any(name.startswith("vcfx-world") for name in seen)
     assert inside == outside  # threads change the speed, never the result
+
+
+@pytest.mark.parametrize("channels", [1, 2])
+def test_the_number_of_threads_never_changes_the_result(monkeypatch, channels):
+    """Blocks of analysis and pieces of synthesis are fixed by time, not by the cores there are."""
+    from vcfx.parallel import single_threaded
+
+    voice = vcfx.synthetic_voice(3.5, 22050, f0_hz=(140.0, 220.0, 160.0), channels=channels,
+                                 syllable_rate_hz=3.0).audio  # several blocks, pauses to cut synthesis at
+    chain = vcfx.Chain.from_spec("pitch_shift=semitones=-3,tempo=rate=0.8")
+    with single_threaded():
+        one = chain(voice)
+    outputs = []
+    for n in ("2", "3"):
+        monkeypatch.setenv("VCFX_THREADS", n)
+        outputs.append(chain(voice))
+    assert all(out == one for out in outputs)
