@@ -36,8 +36,11 @@ def f0_change_cents(before: vcfx.Audio, after: vcfx.Audio, **kw) -> float:
     return float(np.median(shift_cents(before, after, **kw)))
 
 
-def log_f0_spread(before: vcfx.Audio, after: vcfx.Audio, **kw) -> dict[str, float]:
+def log_f0_spread(before: vcfx.Audio, after: vcfx.Audio, time_scale: float = 1.0, **kw) -> dict[str, float]:
     """How the spread and the mean of log f0 (Praat) changed, on frames voiced in both.
+
+    ``time_scale`` maps a time in ``before`` to the time in ``after``
+    (1 / rate after a tempo change).
 
     Returns
     -------
@@ -46,7 +49,7 @@ def log_f0_spread(before: vcfx.Audio, after: vcfx.Audio, **kw) -> dict[str, floa
         ``mean_cents``: change of the mean log f0 in cents; ``frames``: frames compared.
     """
     t, f_before = praat_f0(before, **kw)
-    f_after = f0_at(after, t, **kw)
+    f_after = f0_at(after, t * time_scale, **kw)
     both = (f_before > 0) & (f_after > 0)
     lb, la = np.log2(f_before[both]), np.log2(f_after[both])
     return {"std_ratio": float(la.std() / lb.std()), "mean_cents": float(1200 * (la.mean() - lb.mean())),

@@ -4,14 +4,16 @@ Run:  python benchmarks/speed.py [--repeat N] [--audio PATH]
 
 Prints one table from one run: seconds of work per second of audio (real-time
 factor, RTF; lower is faster) for each task, and each vcfx row's speed-up
-over its baseline measured in the same run. Uses ../shared/audio/speech.wav
-when present, else the built-in example voice.
+over its baseline measured in the same run. Then how accurately the study's
+pipeline and vcfx's preset change the pitch, judged by Praat. Uses
+../shared/audio/speech.wav when present, else the built-in example voice.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -22,6 +24,9 @@ import pyworld
 import scipy.signal
 
 import vcfx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import log_f0_spread  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "audio"
 SR = 22050
@@ -121,6 +126,19 @@ def main(argv=None):
     measure("noise + reverb", "vcfx chain", lambda: wave_chain(voice), baseline="numpy + scipy directly")
 
     _print(rows, seconds)
+    _print_pitch_accuracy(voice, {
+        "study pipeline": vcfx.Audio(study_voice_changer(x64.copy(), SR)[np.newaxis], SR),
+        "vcfx preset": vc(voice),
+    })
+
+
+def _print_pitch_accuracy(voice, outputs, semitones=1.2, spread=0.5, tempo=0.7):
+    print(f"\nvoice_changer pitch accuracy, judged by Praat on frames voiced before and after "
+          f"(target: mean log-f0 {100 * semitones:+.0f} cents, spread x{spread:.2f}):")
+    for impl, out in outputs.items():
+        m = log_f0_spread(voice, out, time_scale=1 / tempo)
+        print(f"  {impl:<16} mean {m['mean_cents']:+7.1f} cents (off by {abs(m['mean_cents'] - 100 * semitones):5.1f})"
+              f"   spread x{m['std_ratio']:.3f} (off by {abs(m['std_ratio'] - spread):.3f})   {m['frames']} frames")
 
 
 def _pedalboard_convolution(x, ir):

@@ -34,10 +34,20 @@ def stretch_features(feat, rate: float, n_out: int):
     glide = np.exp2((1 - w) * np.log2(np.where(voiced, f0_0, 1.0)) + w * np.log2(np.where(voiced, f0_1, 1.0)))
     f0 = np.where(voiced, glide, nearest)
     wc = w[:, np.newaxis]
-    log_sp = np.log(np.maximum(feat.spectral_envelope, 1e-300))
-    sp = np.exp((1 - wc) * log_sp[i0] + wc * log_sp[i1])
-    ap = (1 - wc) * feat.aperiodicity[i0] + wc * feat.aperiodicity[i1]
+    sp = _interpolate_rows(np.log(np.maximum(feat.spectral_envelope, 1e-300)), i0, wc)
+    np.exp(sp, out=sp)
+    ap = _interpolate_rows(np.asarray(feat.aperiodicity, dtype=np.float64), i0, wc)
     return dataclasses.replace(feat, f0=f0, spectral_envelope=sp, aperiodicity=ap)
+
+
+def _interpolate_rows(values: np.ndarray, i0: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Rows ``i0 + w`` of ``values``, linearly interpolated (``i0`` + 1 past the end reads the last row)."""
+    step = np.diff(values, axis=0, append=values[-1:])
+    out = values[i0]
+    rise = step[i0]
+    rise *= w
+    out += rise
+    return out
 
 
 class Tempo(Rescaling):

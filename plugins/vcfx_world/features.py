@@ -41,12 +41,12 @@ SYNTH_OVERLAP_FRAMES = 4
 
 MAX_SYNTHESIS_FFT = 2**16
 
-DIO_RATE_HZ = 8000
+DIO_RATE_HZ = 7000
 """DIO tracks f0 on the signal decimated to about this rate (its ``speed``).
 
-Measured against Praat on real speech at 16-48 kHz: as many frames within
-50 cents as at the full rate, voicing agreement within 2.5 %, and four to
-six times faster (docs/measurements.md). StoneMask then refines f0 on the
+Measured against Praat at 16-48 kHz: as many frames within 50 cents and
+as many voiced frames found as at the full rate (within 1 %), three to five
+times faster (docs/measurements.md). StoneMask then refines f0 on the
 full-rate signal.
 """
 
@@ -476,11 +476,13 @@ class WorldDomain(vcfx.Domain):
         sounding = [c for c, x in enumerate(audio.samples) if np.abs(x).max() >= SILENCE_PEAK]
         analysed = dict(zip(sounding, analyze_channels([audio.samples[c] for c in sounding], audio.sample_rate,
                                                        opts)))
+        channels = [analysed[c] if c in analysed else self._silence(audio, opts) for c in range(audio.channels)]
+        return WorldState(channels, audio.sample_rate, opts["frame_period_ms"], audio.frames, opts)
+
+    def _silence(self, audio: vcfx.Audio, opts: dict[str, Any]) -> WorldFeatures:
         n = _frame_count(audio.frames, audio.sample_rate, opts["frame_period_ms"])
         bins = self.bins(audio.sample_rate, opts)
-        silent = WorldFeatures(np.zeros(n), np.full((n, bins), 1e-16), np.ones((n, bins)), True)
-        channels = [analysed.get(c, silent) for c in range(audio.channels)]
-        return WorldState(channels, audio.sample_rate, opts["frame_period_ms"], audio.frames, opts)
+        return WorldFeatures(np.zeros(n), np.full((n, bins), 1e-16), np.ones((n, bins)), True)
 
     def check_options(self, ctx: vcfx.Context) -> None:
         analysis_options(ctx)
