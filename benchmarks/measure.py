@@ -36,11 +36,15 @@ def f0_change_cents(before: vcfx.Audio, after: vcfx.Audio, **kw) -> float:
     return float(np.median(shift_cents(before, after, **kw)))
 
 
-def log_f0_spread(before: vcfx.Audio, after: vcfx.Audio, time_scale: float = 1.0, **kw) -> dict[str, float]:
+def log_f0_spread(before: vcfx.Audio, after: vcfx.Audio, time_scale: float = 1.0, after_floor: float | None = None,
+                  **kw) -> dict[str, float]:
     """How the spread and the mean of log f0 (Praat) changed, on frames voiced in both.
 
     ``time_scale`` maps a time in ``before`` to the time in ``after``
-    (1 / rate after a tempo change).
+    (1 / rate after a tempo change). ``after_floor`` is Praat's pitch floor
+    for ``after`` (default: ``floor``, as for ``before``): an effect that
+    widens the pitch range can put low frames below the input's floor, and
+    the judge must still see them.
 
     Returns
     -------
@@ -49,7 +53,7 @@ def log_f0_spread(before: vcfx.Audio, after: vcfx.Audio, time_scale: float = 1.0
         ``mean_cents``: change of the mean log f0 in cents; ``frames``: frames compared.
     """
     t, f_before = praat_f0(before, **kw)
-    f_after = f0_at(after, t * time_scale, **kw)
+    f_after = f0_at(after, t * time_scale, **(kw if after_floor is None else {**kw, "floor": after_floor}))
     both = (f_before > 0) & (f_after > 0)
     lb, la = np.log2(f_before[both]), np.log2(f_after[both])
     return {"std_ratio": float(la.std() / lb.std()), "mean_cents": float(1200 * (la.mean() - lb.mean())),

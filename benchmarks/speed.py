@@ -136,7 +136,8 @@ def _print_pitch_accuracy(voice, outputs, semitones=1.2, spread=0.5, tempo=0.7):
     print(f"\nvoice_changer pitch accuracy, judged by Praat on frames voiced before and after "
           f"(target: mean log-f0 {100 * semitones:+.0f} cents, spread x{spread:.2f}):")
     for impl, out in outputs.items():
-        m = log_f0_spread(voice, out, time_scale=1 / tempo)
+        # Praat's default floor on the input, below WORLD's 71 Hz on the output (as benchmarks/quality.py)
+        m = log_f0_spread(voice, out, time_scale=1 / tempo, floor=75.0, after_floor=60.0, ceiling=700.0)
         print(f"  {impl:<16} mean {m['mean_cents']:+7.1f} cents (off by {abs(m['mean_cents'] - 100 * semitones):5.1f})"
               f"   spread x{m['std_ratio']:.3f} (off by {abs(m['std_ratio'] - spread):.3f})   {m['frames']} frames")
 

@@ -10,7 +10,9 @@ from truth import praat_f0, shift_cents
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from measure import log_f0_spread  # noqa: E402
 
-SPEECH = {"floor": 100.0, "ceiling": 700.0}
+SPEECH = {"floor": 75.0, "after_floor": 60.0, "ceiling": 700.0}
+"""Praat's default floor for the recording; below WORLD's 71 Hz floor for the output, so that every pitch the
+effect can produce is seen (a factor of 2 takes the creaky phrase ends of this voice under 100 Hz)."""
 
 
 @pytest.mark.parametrize("factor", [0.5, 2.0])
@@ -34,11 +36,8 @@ def test_spread_scales_on_real_speech(speech_path, factor):
     assert measured["frames"] > 100
     # std of voiced log f0 scales by the factor within 10 %
     assert measured["std_ratio"] == pytest.approx(factor, rel=0.10)
-    # The mean is only held to 50 cents here: DIO and Praat disagree about
-    # which frames at phrase ends are voiced (those frames are low), so their
-    # voiced means differ by 50-90 cents on this recording whatever the
-    # centre; the synthetic voice above holds the effect to 10 cents.
-    assert abs(measured["mean_cents"]) < 50.0
+    # the mean log f0 moves less than 10 cents
+    assert abs(measured["mean_cents"]) < 10.0
 
 
 def test_factor_zero_is_monotone(voice):
@@ -48,9 +47,9 @@ def test_factor_zero_is_monotone(voice):
     assert len(voiced) > 150
     # the 140 -> 220 -> 160 Hz contour becomes one note: spread below 10 cents
     assert np.std(1200 * np.log2(voiced)) < 10.0
-    # on the voice's median pitch: its median log f0 is within 10 cents
+    # on the voice's mean pitch: the input's mean log f0, within 10 cents
     _, f0_in = praat_f0(voice.audio)
-    assert abs(1200 * np.log2(np.median(voiced) / np.median(f0_in[f0_in > 0]))) < 10.0
+    assert abs(1200 * (np.mean(np.log2(voiced)) - np.mean(np.log2(f0_in[f0_in > 0])))) < 10.0
 
 
 def test_factor_one_is_a_plain_world_pass(voice):

@@ -37,7 +37,8 @@ def stretch_features(feat, rate: float, n_out: int):
     sp = _interpolate_rows(np.log(np.maximum(feat.spectral_envelope, 1e-300)), i0, wc)
     np.exp(sp, out=sp)
     ap = _interpolate_rows(np.asarray(feat.aperiodicity, dtype=np.float64), i0, wc)
-    return dataclasses.replace(feat, f0=f0, spectral_envelope=sp, aperiodicity=ap)
+    periodicity = None if feat.periodicity is None else np.where(w < 0.5, feat.periodicity[i0], feat.periodicity[i1])
+    return dataclasses.replace(feat, f0=f0, spectral_envelope=sp, aperiodicity=ap, periodicity=periodicity)
 
 
 def _interpolate_rows(values: np.ndarray, i0: np.ndarray, w: np.ndarray) -> np.ndarray:

@@ -6,20 +6,32 @@ import numpy as np
 
 import vcfx
 
-from .features import WorldState
+from .features import WorldFeatures, WorldState
+
+CLEARLY_PERIODIC = 0.45
+"""Frames at least this periodic set the centre (see :func:`vcfx_world.features.periodicity`)."""
+
+
+def centre(ch: WorldFeatures) -> float:
+    """Mean log2 f0 of the clearly periodic voiced frames (of every voiced frame if none is, or if unknown)."""
+    voiced = ch.f0 > 0
+    clear = voiced & (ch.periodicity >= CLEARLY_PERIODIC) if ch.periodicity is not None else voiced
+    return float(np.mean(np.log2(ch.f0[clear if clear.any() else voiced])))
 
 
 class PitchVariance(vcfx.Effect):
     """Scale how far the pitch moves around the voice's typical pitch, with the WORLD vocoder.
 
     On the voiced frames of each channel, log f0 moves away from (or
-    towards) the channel's median log f0 ``m``: ``log f0' = m + factor *
+    towards) the channel's mean log f0 ``m``: ``log f0' = m + factor *
     (log f0 - m)``, so every rise and fall, in semitones, is multiplied by
     ``factor``. ``0`` speaks on one note, ``1`` changes nothing, ``2`` is
-    twice as lively. The median stays where it was; it is used rather than
-    the mean because f0 tracking errors (octave jumps, creaky phrase ends)
-    drag a mean away from the pitch a listener hears as the voice's own. The
-    result is kept inside the analysis' f0 range (``f0_floor_hz`` ..
+    twice as lively. The mean stays where it was. It is taken over the
+    frames that clearly repeat at their period (normalised autocorrelation
+    at least :data:`CLEARLY_PERIODIC`, Praat's voicing threshold): creak
+    and breathy phrase ends, which the f0 tracker may still call voiced,
+    would drag it away from the pitch a listener hears as the voice's own.
+    The result is kept inside the analysis' f0 range (``f0_floor_hz`` ..
     ``f0_ceil_hz``). The spectral envelope is kept and the length does not
     change. ``factor`` may be a :class:`vcfx.Curve`.
 
@@ -28,9 +40,9 @@ class PitchVariance(vcfx.Effect):
     """
 
     name = "pitch_variance"
-    summary = "Scale intonation: spread of pitch around its median (WORLD)"
+    summary = "Scale intonation: spread of pitch around its mean (WORLD)"
     params = (
-        vcfx.Param("factor", float, 1.0, "Spread of pitch around its median; 0 is monotone, 2 twice as lively",
+        vcfx.Param("factor", float, 1.0, "Spread of pitch around its mean; 0 is monotone, 2 twice as lively",
                    low=0.0, high=4.0, curve=True),
     )
     domains = ("world",)
@@ -42,10 +54,10 @@ class PitchVariance(vcfx.Effect):
             if not voiced.any():
                 continue
             log_f0 = np.log2(ch.f0[voiced])
-            centre = np.median(log_f0)
+            m = centre(ch)
             factor = vcfx.at_times(self.factor, state.frame_times(i))[voiced]
             f0 = ch.f0.copy()
-            f0[voiced] = np.clip(np.exp2(centre + factor * (log_f0 - centre)),
+            f0[voiced] = np.clip(np.exp2(m + factor * (log_f0 - m)),
                                  state.options["f0_floor_hz"], state.options["f0_ceil_hz"])
             ch.f0 = f0
         return state
