@@ -354,6 +354,20 @@ def _longest_pulse_gap(f0: np.ndarray, sample_rate: int, period: float) -> int:
     return int(np.diff(pulses).max())
 
 
+def _pulse_gap_bound(f0: np.ndarray, sample_rate: int) -> float:
+    """An upper bound of :func:`_longest_pulse_gap`, from a few numbers (inf when there is none).
+
+    Where WORLD counts a sample as voiced, its f0 is at least half of a
+    voiced frame's (next to an unvoiced one) or the value extrapolated past
+    the last frame; unvoiced stretches run at 500 Hz.
+    """
+    voiced = f0[f0 > 0]
+    lowest = min(500.0, 0.5 * voiced.min()) if len(voiced) else 500.0
+    if len(f0) > 1 and f0[-1] > 0:
+        lowest = min(lowest, 2 * f0[-1] - f0[-2])
+    return sample_rate / lowest + 2 if lowest > 0 else np.inf
+
+
 def _widen(values: np.ndarray, bins: int, log: bool) -> np.ndarray:
     old = np.linspace(0.0, 1.0, values.shape[1])
     new = np.linspace(0.0, 1.0, bins)
@@ -373,6 +387,8 @@ def _synthesizable(f0, sp, ap, sample_rate: int, period: float):
     treat as unvoiced anyway, is made unvoiced.
     """
     fft = 2 * (sp.shape[1] - 1)
+    if _pulse_gap_bound(f0, sample_rate) + 2 <= fft:
+        return f0, sp, ap
     gap = _longest_pulse_gap(f0, sample_rate, period)
     if gap + 2 <= fft:
         return f0, sp, ap
