@@ -12,7 +12,6 @@ pipeline and vcfx's preset change the pitch, judged by Praat. Uses
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -70,13 +69,19 @@ def study_voice_changer(audio, sr, pitch=1.2, pitch_var=0.5, tempo=0.7, noise=0.
 
 
 # -- measuring -------------------------------------------------------------------------------------
-def best_of(fn, repeat):
-    times = []
+def best_of_each(fns, repeat):
+    """Best time of each function over ``repeat`` rounds, the functions taking turns within a round.
+
+    Taking turns lets every implementation of a task meet the same machine
+    (a busy second core, a warm cache) as often as the others.
+    """
+    times = [[] for _ in fns]
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times), statistics.median(times)
+        for fn, seen in zip(fns, times):
+            start = time.perf_counter()
+            fn()
+            seen.append(time.perf_counter() - start)
+    return [min(seen) for seen in times]
 
 
 def main(argv=None):
@@ -96,34 +101,39 @@ def main(argv=None):
 
     rows = []  # (task, implementation, best seconds, baseline key or None)
 
-    def measure(task, impl, fn, baseline=None):
-        best, _ = best_of(fn, args.repeat)
-        rows.append((task, impl, best, baseline))
+    def measure(task, *impls):
+        """``impls``: (implementation, function) pairs; the last is vcfx's, timed against the first."""
+        for i, ((impl, _), best) in enumerate(zip(impls, best_of_each([fn for _, fn in impls], args.repeat))):
+            rows.append((task, impl, best, impls[0][0] if i == len(impls) - 1 else None))
 
     vc = vcfx.preset("voice_changer", pitch=1.2, pitch_var=0.5, tempo=0.7, change=False, noise=0.01, reverb=False)
     vc.seed = 0
-    measure("voice_changer", "study pipeline (2 WORLD round trips)", lambda: study_voice_changer(x64.copy(), SR))
-    measure("voice_changer", "vcfx preset", lambda: vc(voice), baseline="study pipeline (2 WORLD round trips)")
+    measure("voice_changer",
+            ("study pipeline (2 WORLD round trips)", lambda: study_voice_changer(x64.copy(), SR)),
+            ("vcfx preset", lambda: vc(voice)))
 
     ps = vcfx.effect("pitch_shift", semitones=4)
-    measure("pitch_shift +4", "pedalboard.PitchShift", lambda: pedalboard.PitchShift(4)(x32, SR))
-    measure("pitch_shift +4", "librosa.effects.pitch_shift", lambda: librosa.effects.pitch_shift(x32, sr=SR, n_steps=4))
-    measure("pitch_shift +4", "vcfx pitch_shift (WORLD)", lambda: ps(voice), baseline="pedalboard.PitchShift")
+    measure("pitch_shift +4",
+            ("pedalboard.PitchShift", lambda: pedalboard.PitchShift(4)(x32, SR)),
+            ("librosa.effects.pitch_shift", lambda: librosa.effects.pitch_shift(x32, sr=SR, n_steps=4)),
+            ("vcfx pitch_shift (WORLD)", lambda: ps(voice)))
 
     tempo = vcfx.effect("tempo", rate=0.8)
-    measure("tempo 0.8", "pedalboard.time_stretch", lambda: pedalboard.time_stretch(x32, SR, 0.8))
-    measure("tempo 0.8", "librosa.effects.time_stretch", lambda: librosa.effects.time_stretch(x32, rate=0.8))
-    measure("tempo 0.8", "vcfx tempo", lambda: tempo(voice), baseline="pedalboard.time_stretch")
+    measure("tempo 0.8",
+            ("pedalboard.time_stretch", lambda: pedalboard.time_stretch(x32, SR, 0.8)),
+            ("librosa.effects.time_stretch", lambda: librosa.effects.time_stretch(x32, rate=0.8)),
+            ("vcfx tempo", lambda: tempo(voice)))
 
-    measure("reverb", "scipy.signal.fftconvolve", lambda: scipy.signal.fftconvolve(x32, ir))
-    measure("reverb", "pedalboard.Convolution", lambda: _pedalboard_convolution(x32, ir))
-    measure("reverb", "vcfx reverb", lambda: reverb(voice), baseline="scipy.signal.fftconvolve")
+    measure("reverb",
+            ("scipy.signal.fftconvolve", lambda: scipy.signal.fftconvolve(x32, ir)),
+            ("pedalboard.Convolution", lambda: _pedalboard_convolution(x32, ir)),
+            ("vcfx reverb", lambda: reverb(voice)))
 
     rng = np.random.default_rng(0)
-    direct = lambda: _direct_noise_reverb(x32, ir, rng, reverb.wet)  # noqa: E731
     wave_chain = vcfx.Chain([vcfx.effect("noise", snr_db=20), vcfx.effect("reverb", rt60_s=0.5)], seed=0)
-    measure("noise + reverb", "numpy + scipy directly", direct)
-    measure("noise + reverb", "vcfx chain", lambda: wave_chain(voice), baseline="numpy + scipy directly")
+    measure("noise + reverb",
+            ("numpy + scipy directly", lambda: _direct_noise_reverb(x32, ir, rng, reverb.wet)),
+            ("vcfx chain", lambda: wave_chain(voice)))
 
     _print(rows, seconds)
     _print_pitch_accuracy(voice, {

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import psutil
 import pytest
 
 import vcfx
@@ -82,10 +83,14 @@ def test_sigkill_midway_then_rerun(tmp_path):
         if log.is_file() and len(log.read_text().splitlines()) >= 8:
             break
         time.sleep(0.05)
+    workers = psutil.Process(proc.pid).children()
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     first = len((out / MANIFEST_NAME).read_text().splitlines())
     assert 8 <= first < 40, "the batch should have been killed midway"
+    assert len(workers) == 2
+    _, alive = psutil.wait_procs(workers, timeout=10)
+    assert not alive, "the killed batch's workers must not outlive it"
 
     rerun = subprocess.run(command, capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr

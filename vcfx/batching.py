@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -149,12 +150,26 @@ def reproduce(record: dict[str, Any], in_dir: str | os.PathLike, out_path: str |
     return chain(load(Path(in_dir) / record["input"])).save(out_path, subtype=_subtype_for(out_path, subtype))
 
 
+def _exit_with_parent(parent: int) -> None:
+    """Pool initializer: a worker whose batch was killed (even by SIGKILL) stops within a second.
+
+    A forked worker holds both ends of its task queue, so it would otherwise
+    wait for tasks from a parent that is gone, for ever.
+    """
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="vcfx-parent-watch", daemon=True).start()
+
+
 def _local(tasks, args, jobs) -> Iterator[dict[str, Any]]:
     if jobs == 1:
         for task in tasks:
             yield run_task(task, *args)
         return
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_exit_with_parent, initargs=(os.getpid(),)) as pool:
         futures = [pool.submit(run_task, task, *args) for task in tasks]
         for future in as_completed(futures):
             yield future.result()

@@ -182,14 +182,17 @@ def dio_speed(sample_rate: int) -> int:
 
 
 def track_f0(x: np.ndarray, sample_rate: int, opts: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-    """f0 (Hz, 0 where unvoiced) and frame times (s) of one channel."""
+    """f0 (Hz, 0 where unvoiced) and frame times (s) of one channel, before refinement.
+
+    DIO's f0 is refined by StoneMask frame by frame afterwards (see
+    :func:`analyze_channels`); Harvest's needs no refinement.
+    """
     period = opts["frame_period_ms"]
     floor, ceil = opts["f0_floor_hz"], opts["f0_ceil_hz"]
     if opts["f0_method"] == "harvest":
         return pyworld.harvest(x, sample_rate, f0_floor=floor, f0_ceil=ceil, frame_period=period)
-    raw, t = pyworld.dio(x, sample_rate, f0_floor=floor, f0_ceil=ceil, frame_period=period,
-                         speed=dio_speed(sample_rate))
-    return pyworld.stonemask(x, raw, t, sample_rate), t
+    return pyworld.dio(x, sample_rate, f0_floor=floor, f0_ceil=ceil, frame_period=period,
+                       speed=dio_speed(sample_rate))
 
 
 def periodicity(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int, f0_floor_hz: float) -> np.ndarray:
@@ -233,28 +236,41 @@ def aperiodicity(x, f0, t, sample_rate: int, opts: dict[str, Any]) -> np.ndarray
     return pyworld.d4c(x, f0, t, sample_rate, fft_size=fft_size, **skip_check)
 
 
+def _periodicity(x, f0, t, sample_rate: int, opts: dict[str, Any]) -> np.ndarray:
+    return periodicity(x, f0, t, sample_rate, opts["f0_floor_hz"])
+
+
 def analyze_channels(xs: list[np.ndarray], sample_rate: int, opts: dict[str, Any]) -> list[WorldFeatures]:
-    """WORLD features of sounding channels: f0 per channel, then CheapTrick and D4C per block, on all cores."""
+    """WORLD features of sounding channels, on all cores.
+
+    f0 is tracked per channel; then StoneMask, D4C, CheapTrick and
+    :func:`periodicity` run per :func:`blocks` of frames. Each of them
+    looks at the whole signal around a frame, so blocks join seamlessly.
+    """
     xs = [np.ascontiguousarray(x, dtype=np.float64) for x in xs]
     tracks = _map(lambda x: track_f0(x, sample_rate, opts), xs)
-    jobs = [(estimate, c, a, b)
-            for estimate in (aperiodicity, spectral_envelope)  # D4C first: it takes longer
-            for c, (f0, _) in enumerate(tracks)
-            for a, b in blocks(len(f0), opts["frame_period_ms"])]
+    spans = [(c, a, b) for c, (f0, _) in enumerate(tracks) for a, b in blocks(len(f0), opts["frame_period_ms"])]
 
-    def run(estimate, c, a, b):
+    def frames(c: int, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
         f0, t = tracks[c]
-        return estimate(xs[c], np.ascontiguousarray(f0[a:b]), np.ascontiguousarray(t[a:b]), sample_rate, opts)
+        return np.ascontiguousarray(f0[a:b]), np.ascontiguousarray(t[a:b])
 
-    results = _map(run, *zip(*jobs)) if jobs else []
+    def joined(results: list[np.ndarray], c: int) -> np.ndarray:
+        return np.concatenate([r for (cc, _, _), r in zip(spans, results) if cc == c])
+
+    if opts["f0_method"] == "dio":
+        refined = _map(lambda c, a, b: pyworld.stonemask(xs[c], *frames(c, a, b), sample_rate), *zip(*spans))
+        tracks = [(joined(refined, c), t) for c, (_, t) in enumerate(tracks)]
+    estimates = (aperiodicity, spectral_envelope, _periodicity)  # D4C first: it takes longest
+    jobs = [(estimate, c, a, b) for estimate in estimates for c, a, b in spans]
+    results = _map(lambda estimate, c, a, b: estimate(xs[c], *frames(c, a, b), sample_rate, opts), *zip(*jobs))
+    by_estimate = {estimate: results[i * len(spans):(i + 1) * len(spans)] for i, estimate in enumerate(estimates)}
     features = []
-    for c, (x, (f0, t)) in enumerate(zip(xs, tracks)):
-        ap = np.concatenate([r for (est, cc, _, _), r in zip(jobs, results) if cc == c and est is aperiodicity])
-        sp = np.concatenate([r for (est, cc, _, _), r in zip(jobs, results) if cc == c and est is spectral_envelope])
-        rms = float(np.sqrt(np.mean(np.square(x))))
-        features.append(WorldFeatures(f0, sp, ap, input_rms=rms, envelope_power=envelope_power(sp), source=x,
-                                      analysed=(sp, ap),
-                                      periodicity=periodicity(x, f0, t, sample_rate, opts["f0_floor_hz"])))
+    for c, (x, (f0, _)) in enumerate(zip(xs, tracks)):
+        sp, ap = joined(by_estimate[spectral_envelope], c), joined(by_estimate[aperiodicity], c)
+        features.append(WorldFeatures(f0, sp, ap, input_rms=float(np.sqrt(np.mean(np.square(x)))),
+                                      envelope_power=envelope_power(sp), source=x, analysed=(sp, ap),
+                                      periodicity=joined(by_estimate[_periodicity], c)))
     return features
 
 
