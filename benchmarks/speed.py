@@ -159,7 +159,9 @@ def _pedalboard_convolution(x, ir):
 def _direct_noise_reverb(x, ir, rng, wet):
     """The same arithmetic as vcfx's noise and reverb effects, written out by hand."""
     power = np.mean(np.square(x, dtype=np.float64))
-    y = x + rng.standard_normal(x.shape, dtype=np.float32) * np.float32(np.sqrt(power / 100))
+    noise = rng.standard_normal(x.shape, dtype=np.float32)
+    noise *= np.float32(np.sqrt(power / 100 / np.mean(np.square(noise, dtype=np.float64))))  # exactly 20 dB SNR
+    y = x + noise
     out = wet * scipy.signal.fftconvolve(y, ir)
     out[: len(y)] += (1 - wet) * y
     peak_in, peak_out = np.abs(y).max(), np.abs(out).max()

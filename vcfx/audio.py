@@ -78,10 +78,13 @@ class Audio:
             x = np.ascontiguousarray(x, dtype=DTYPE)
         if x is self.samples and x.flags.writeable:
             x = x.copy()
-        # a float64 sum of float32 samples cannot overflow, so it is finite exactly when every sample is
-        if not np.isfinite(np.sum(x, dtype=np.float64)):
+        # NaN and inf reach the sum, so a finite sum means finite samples; an overflowing sum is counted out
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = np.sum(x)
+        if not np.isfinite(total):
             bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
-            raise AudioError(f"samples contain {bad} non-finite values (NaN or inf)")
+            if bad:
+                raise AudioError(f"samples contain {bad} non-finite values (NaN or inf)")
         x.flags.writeable = False
         object.__setattr__(self, "samples", x)
         object.__setattr__(self, "sample_rate", rate)

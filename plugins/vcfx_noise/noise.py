@@ -39,7 +39,8 @@ def colored_noise(rng: np.random.Generator, channels: int, frames: int, color: s
         freqs = np.maximum(np.fft.rfftfreq(frames, 1.0 / sample_rate), FLAT_BELOW_HZ)
         noise = np.fft.irfft(np.fft.rfft(noise) * freqs ** (-exponent / 2), frames).astype(np.float32)
     rms = np.sqrt(np.einsum("ij,ij->i", noise, noise)[:, np.newaxis] / frames)
-    return noise * (1.0 / np.where(rms > 0, rms, 1.0)).astype(np.float32)
+    noise *= (1.0 / np.where(rms > 0, rms, 1.0)).astype(np.float32)
+    return noise
 
 
 class Noise(vcfx.Effect):
@@ -99,5 +100,7 @@ class Noise(vcfx.Effect):
                 return audio
             snr_db = DEFAULT_SNR_DB if self.snr_db is None else self.snr_db
             level = np.sqrt(power / 10.0 ** (snr_db / 10.0))
-        noise = colored_noise(ctx.rng, audio.channels, audio.frames, self.color, audio.sample_rate)
-        return audio.replace(samples=x + np.float32(level) * noise)
+        noisy = colored_noise(ctx.rng, audio.channels, audio.frames, self.color, audio.sample_rate)
+        noisy *= np.float32(level)
+        noisy += x
+        return audio.replace(samples=noisy)

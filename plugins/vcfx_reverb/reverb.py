@@ -109,10 +109,10 @@ class Reverb(vcfx.Effect):
     def process_waveform(self, audio: vcfx.Audio, ctx: vcfx.Context) -> vcfx.Audio:
         h = self.impulse_response(audio.sample_rate, audio.channels).astype(np.float32)
         x = audio.samples
-        reverberant = signal.fftconvolve(x, h, axes=-1)  # float32, like the audio
-        y = self.wet * reverberant
-        y[:, : x.shape[1]] += (1.0 - self.wet) * x
-        peak_in, peak_out = np.abs(x).max(), np.abs(y).max()
+        y = signal.fftconvolve(x, h, axes=-1)  # float32, like the audio
+        y *= np.float32(self.wet)
+        y[:, : x.shape[1]] += np.float32(1.0 - self.wet) * x
+        peak_in, peak_out = max(x.max(), -x.min()), max(y.max(), -y.min())  # no |x| array made
         if self.keep_peak and peak_out > peak_in:
             y *= peak_in / peak_out
         return audio.replace(samples=y)
