@@ -55,7 +55,9 @@ def _rows_for(label: str, audio: vcfx.Audio, praat: dict, mean_cents: float, aft
 def rows() -> list[dict]:
     """Every measurement, on the synthetic voice and (when present) the real recording."""
     voice = vcfx.synthetic_voice(2.0, 22050, f0_hz=(140.0, 220.0, 160.0)).audio
-    out = _rows_for("synthetic", voice, {}, mean_cents=10) + [_level_row("example", vcfx.example_voice())]
+    out = _rows_for("synthetic", voice, {}, mean_cents=10)
+    out += _rows_for("example", vcfx.example_voice(), {"floor": 75.0, "ceiling": 700.0}, mean_cents=10,
+                     after_floor=60.0)
     if SPEECH.is_file():
         # Praat's default floor for the recording, below WORLD's 71 Hz for the output (test_pitch_variance.py)
         out += _rows_for("speech", vcfx.load(SPEECH), {"floor": 75.0, "ceiling": 700.0}, mean_cents=10,

@@ -28,6 +28,16 @@ def test_spread_scales_and_mean_stays_on_synthetic_voice(voice, factor):
 
 
 @pytest.mark.parametrize("factor", [0.5, 2.0])
+def test_spread_scales_and_mean_stays_on_the_example_voice(factor):
+    """The built-in voice has a syllable the f0 tracker first took an octave low."""
+    voice = vcfx.example_voice()
+    measured = log_f0_spread(voice, vcfx.effect("pitch_variance", factor=factor)(voice), **SPEECH)
+    assert measured["frames"] > 150
+    assert measured["std_ratio"] == pytest.approx(factor, rel=0.10)
+    assert abs(measured["mean_cents"]) < 10.0
+
+
+@pytest.mark.parametrize("factor", [0.5, 2.0])
 def test_spread_scales_on_real_speech(speech_path, factor):
     speech = vcfx.load(speech_path)
     out = vcfx.effect("pitch_variance", factor=factor)(speech)

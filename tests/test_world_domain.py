@@ -214,3 +214,20 @@ def test_the_quick_pulse_gap_bound_is_never_below_the_exact_gap():
         f0 = rng.uniform(40.0, 600.0, n) * (rng.random(n) < 0.7)
         rate = int(rng.choice([8000, 22050, 48000]))
         assert _longest_pulse_gap(f0, rate, 5.0) <= _pulse_gap_bound(f0, rate)
+
+
+@pytest.mark.parametrize("method, most_off", [("dio", 0.0), ("harvest", 0.125)])
+def test_octave_errors_are_put_right(method, most_off):
+    """The example voice has a syllable DIO tracks an octave low (34 frames) and long stretches where Harvest does
+    (55 % of frames); Praat judges. DIO must have none left, Harvest fewer than one frame in eight."""
+    from truth import praat_f0
+
+    voice = vcfx.example_voice()
+    state = vcfx.domain("world").analyze(voice, vcfx.Context.from_seed(0, {"world": {"f0_method": method}}))
+    f0 = state.channels[0].f0
+    t, judged = praat_f0(voice, floor=75.0, ceiling=700.0, step_s=0.005)
+    tracked = f0[np.clip(np.round(t / 0.005).astype(int), 0, len(f0) - 1)]
+    both = (judged > 0) & (tracked > 0)
+    off = np.abs(1200 * np.log2(tracked[both] / judged[both])) > 600
+    assert both.sum() > 350
+    assert off.mean() <= most_off

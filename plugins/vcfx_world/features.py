@@ -60,6 +60,10 @@ aperiodicity analysis, which is what the check passes for a signal with
 nothing above 4 kHz.
 """
 
+OCTAVE_PERIODICITY = 0.6
+OCTAVE_MARGIN = 0.1
+"""A frame repeating this well at half its tracked period was tracked an octave low (:func:`raise_octave_errors`)."""
+
 SILENCE_PEAK = 1e-6
 """A channel whose peak is below this is passed through as silence."""
 
@@ -216,6 +220,47 @@ def periodicity(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int, 
     return out
 
 
+def pitch_runs(f0: np.ndarray, jump_semitones: float = 6.0) -> list[tuple[int, int]]:
+    """(start, end) frames of every run of voiced frames whose f0 never jumps by ``jump_semitones`` or more."""
+    voiced = f0 > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        steps = np.abs(np.diff(np.log2(np.where(voiced, f0, 1.0)))) * 12
+    breaks = np.flatnonzero(~voiced[:-1] | ~voiced[1:] | (steps >= jump_semitones)) + 1
+    runs = zip(np.concatenate([[0], breaks]), np.concatenate([breaks, [len(f0)]]))
+    return [(int(a), int(b)) for a, b in runs if voiced[a]]
+
+
+def raise_octave_errors(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int,
+                        opts: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """f0 with frames tracked an octave low put right (doubled, refined by StoneMask), and its :func:`periodicity`.
+
+    A signal that repeats every period also repeats every two, so a tracker
+    can settle on twice the true period. A frame looks like that when it
+    repeats at half its tracked period (:func:`periodicity` at ``2 * f0`` at
+    least :data:`OCTAVE_PERIODICITY`, and within :data:`OCTAVE_MARGIN` of
+    its periodicity at ``f0``); creak, whose periods alternate, does not.
+    Such frames are doubled, and so is every run of voiced frames without a
+    jump (:func:`pitch_runs`) in which most frames look like that, as long as
+    twice the f0 stays below ``f0_ceil_hz``.
+    """
+    floor, ceil = opts["f0_floor_hz"], opts["f0_ceil_hz"]
+    at_f0 = periodicity(x, f0, t, sample_rate, floor)
+    at_double = periodicity(x, 2 * f0, t, sample_rate, floor)
+    low = (at_double >= OCTAVE_PERIODICITY) & (at_double >= at_f0 - OCTAVE_MARGIN)
+    doubled = low.copy()
+    for a, b in pitch_runs(f0):
+        if low[a:b].mean() > 0.5:
+            doubled[a:b] = True
+    doubled &= 2 * f0 < ceil
+    if not doubled.any():
+        return f0, at_f0
+    f0 = f0.copy()
+    times = np.ascontiguousarray(t[doubled])
+    f0[doubled] = pyworld.stonemask(x, 2 * f0[doubled], times, sample_rate)
+    at_f0[doubled] = periodicity(x, f0[doubled], times, sample_rate, floor)
+    return f0, at_f0
+
+
 def blocks(frames: int, period_ms: float) -> list[tuple[int, int]]:
     """Runs of frames, :data:`BLOCK_S` long, that CheapTrick and D4C take one at a time."""
     size = max(1, round(1000.0 * BLOCK_S / period_ms))
@@ -236,16 +281,13 @@ def aperiodicity(x, f0, t, sample_rate: int, opts: dict[str, Any]) -> np.ndarray
     return pyworld.d4c(x, f0, t, sample_rate, fft_size=fft_size, **skip_check)
 
 
-def _periodicity(x, f0, t, sample_rate: int, opts: dict[str, Any]) -> np.ndarray:
-    return periodicity(x, f0, t, sample_rate, opts["f0_floor_hz"])
-
-
 def analyze_channels(xs: list[np.ndarray], sample_rate: int, opts: dict[str, Any]) -> list[WorldFeatures]:
     """WORLD features of sounding channels, on all cores.
 
-    f0 is tracked per channel; then StoneMask, D4C, CheapTrick and
-    :func:`periodicity` run per :func:`blocks` of frames. Each of them
-    looks at the whole signal around a frame, so blocks join seamlessly.
+    f0 is tracked per channel, refined by StoneMask per :func:`blocks` of
+    frames and checked for octave errors (:func:`raise_octave_errors`); then
+    D4C and CheapTrick run per block. Each of them looks at the whole signal
+    around a frame, so blocks join seamlessly.
     """
     xs = [np.ascontiguousarray(x, dtype=np.float64) for x in xs]
     tracks = _map(lambda x: track_f0(x, sample_rate, opts), xs)
@@ -261,16 +303,18 @@ def analyze_channels(xs: list[np.ndarray], sample_rate: int, opts: dict[str, Any
     if opts["f0_method"] == "dio":
         refined = _map(lambda c, a, b: pyworld.stonemask(xs[c], *frames(c, a, b), sample_rate), *zip(*spans))
         tracks = [(joined(refined, c), t) for c, (_, t) in enumerate(tracks)]
-    estimates = (aperiodicity, spectral_envelope, _periodicity)  # D4C first: it takes longest
+    checked = [raise_octave_errors(x, f0, t, sample_rate, opts) for x, (f0, t) in zip(xs, tracks)]
+    tracks = [(f0, t) for (f0, _), (_, t) in zip(checked, tracks)]
+    estimates = (aperiodicity, spectral_envelope)  # D4C first: it takes longer
     jobs = [(estimate, c, a, b) for estimate in estimates for c, a, b in spans]
     results = _map(lambda estimate, c, a, b: estimate(xs[c], *frames(c, a, b), sample_rate, opts), *zip(*jobs))
     by_estimate = {estimate: results[i * len(spans):(i + 1) * len(spans)] for i, estimate in enumerate(estimates)}
     features = []
-    for c, (x, (f0, _)) in enumerate(zip(xs, tracks)):
+    for c, (x, (f0, periodic)) in enumerate(zip(xs, checked)):
         sp, ap = joined(by_estimate[spectral_envelope], c), joined(by_estimate[aperiodicity], c)
         features.append(WorldFeatures(f0, sp, ap, input_rms=float(np.sqrt(np.mean(np.square(x)))),
                                       envelope_power=envelope_power(sp), source=x, analysed=(sp, ap),
-                                      periodicity=joined(by_estimate[_periodicity], c)))
+                                      periodicity=periodic))
     return features
 
 
