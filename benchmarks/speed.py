@@ -69,18 +69,23 @@ def study_voice_changer(audio, sr, pitch=1.2, pitch_var=0.5, tempo=0.7, noise=0.
 
 
 # -- measuring -------------------------------------------------------------------------------------
-def best_of_each(fns, repeat):
-    """Best time of each function over ``repeat`` rounds, the functions taking turns within a round.
+def best_of_each(fns, repeat, min_seconds=2.0):
+    """Best time of each function over at least ``repeat`` rounds, the functions taking turns within a round.
 
     Taking turns lets every implementation of a task meet the same machine
-    (a busy second core, a warm cache) as often as the others.
+    (a busy second core, a warm cache) as often as the others. Tasks of a
+    few milliseconds get more rounds, up to ``min_seconds`` in all, so that
+    their best time is as well sampled as a long task's.
     """
     times = [[] for _ in fns]
-    for _ in range(repeat):
+    rounds, spent = 0, 0.0
+    while rounds < repeat or spent < min_seconds:
         for fn, seen in zip(fns, times):
             start = time.perf_counter()
             fn()
             seen.append(time.perf_counter() - start)
+            spent += seen[-1]
+        rounds += 1
     return [min(seen) for seen in times]
 
 
@@ -97,7 +102,7 @@ def main(argv=None):
     ir = reverb.impulse_response(SR, 1)[0].astype(np.float32)  # every reverb row convolves with this one IR
     seconds = voice.duration_s
     print(f"audio: {args.audio if args.audio.is_file() else 'example voice'} as mono {SR} Hz, {seconds:.2f} s; "
-          f"best of {args.repeat}\n")
+          f"best of at least {args.repeat} runs each (more for short tasks)\n")
 
     rows = []  # (task, implementation, best seconds, baseline key or None)
 
