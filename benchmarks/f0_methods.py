@@ -25,7 +25,7 @@ import parselmouth
 import pyworld
 
 import vcfx
-from vcfx_world.features import dio_speed
+from vcfx_world.f0 import dio_speed
 
 SPEECH = Path(__file__).resolve().parents[2] / "shared" / "audio" / "speech.wav"
 

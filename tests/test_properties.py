@@ -168,7 +168,7 @@ def test_random_chains_keep_the_contract(sig, chosen, seed):
 
 @st.composite
 def world_options(draw):
-    from vcfx_world.features import OPTION_PARAMS
+    from vcfx_world.analysis import OPTION_PARAMS
 
     options = {p.name: draw(st.sampled_from(p.choices) if p.choices else _numbers(p)) for p in OPTION_PARAMS}
     if options["f0_floor_hz"] >= options["f0_ceil_hz"]:

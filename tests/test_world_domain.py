@@ -206,7 +206,7 @@ def test_the_number_of_threads_never_changes_the_result(monkeypatch, channels):
 
 def test_the_quick_pulse_gap_bound_is_never_below_the_exact_gap():
     """Synthesis skips the exact (slow) pulse-gap count when the bound already fits WORLD's buffer."""
-    from vcfx_world.features import _longest_pulse_gap, _pulse_gap_bound
+    from vcfx_world.synthesis import _longest_pulse_gap, _pulse_gap_bound
 
     rng = np.random.default_rng(0)
     for _ in range(300):

@@ -2,7 +2,8 @@
 
 import vcfx
 
-from .features import WorldDomain, WorldFeatures, WorldState
+from .domain import WorldDomain
+from .features import WorldFeatures, WorldState
 from .formant_shift import FormantShift
 from .pitch_shift import PitchShift
 from .pitch_variance import PitchVariance

@@ -9,7 +9,7 @@ import vcfx
 from .features import WorldFeatures, WorldState
 
 CLEARLY_PERIODIC = 0.45
-"""Frames at least this periodic set the centre (see :func:`vcfx_world.features.periodicity`)."""
+"""Frames at least this periodic set the centre (see :func:`vcfx_world.f0.periodicity`)."""
 
 
 def centre(ch: WorldFeatures) -> float:

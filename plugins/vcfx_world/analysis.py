@@ -1,0 +1,122 @@
+"""WORLD analysis: options, then f0, envelope and aperiodicity of every channel in blocks on all cores."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyworld
+
+import vcfx
+from vcfx.errors import ParameterError
+
+from .f0 import raise_octave_errors, track_f0
+from .features import WorldFeatures, envelope_power
+from .pool import pool_map
+
+F0_METHODS = ("dio", "harvest")
+
+
+OPTION_PARAMS = (
+    vcfx.Param("f0_method", str, "dio", "f0 tracker: dio is fast, harvest tracks voicing more accurately",
+               choices=F0_METHODS),
+    vcfx.Param("f0_floor_hz", float, 71.0, "Lowest f0 searched", unit="Hz", low=40.0, high=400.0),
+    vcfx.Param("f0_ceil_hz", float, 800.0, "Highest f0 searched", unit="Hz", low=100.0, high=1600.0),
+    vcfx.Param("frame_period_ms", float, 5.0, "Hop between analysis frames", unit="ms", low=1.0, high=20.0),
+)
+
+
+BLOCK_S = 1.0
+"""CheapTrick and D4C run on blocks of frames this long, on all cores.
+
+Each pyworld call seeds its own tiny dither afresh, so where the blocks
+fall changes the features slightly; the blocks are fixed by time alone,
+so the result is the same on any number of cores.
+"""
+
+
+D4C_CHECKED_RATE_HZ = 15800
+"""Below this rate pyworld's D4C decides voicing from memory it never wrote.
+
+Its voicing check sums the spectrum up to 7.9 kHz, past the Nyquist
+frequency of a slower signal, so its answer varies with whatever ran
+before. There the check is skipped: every voiced frame gets the full
+aperiodicity analysis, which is what the check passes for a signal with
+nothing above 4 kHz.
+"""
+
+
+def analysis_options(ctx: vcfx.Context) -> dict[str, Any]:
+    """The chain's ``world`` options, validated against :data:`OPTION_PARAMS`."""
+    given = dict(ctx.options.get("world", {}))
+    declared = {p.name: p for p in OPTION_PARAMS}
+    unknown = sorted(set(given) - set(declared))
+    if unknown:
+        raise ParameterError(f"unknown world option {unknown}; known: {', '.join(declared)}")
+    opts = {name: p.validate(given.get(name, p.default)) for name, p in declared.items()}
+    if opts["f0_floor_hz"] >= opts["f0_ceil_hz"]:
+        raise ParameterError(
+            f"f0_floor_hz={opts['f0_floor_hz']} must be below f0_ceil_hz={opts['f0_ceil_hz']}"
+        )
+    return opts
+
+
+def frame_count(samples: int, sample_rate: int, period_ms: float) -> int:
+    return int(1000.0 * samples / sample_rate / period_ms) + 1
+
+
+def blocks(frames: int, period_ms: float) -> list[tuple[int, int]]:
+    """Runs of frames, :data:`BLOCK_S` long, that CheapTrick and D4C take one at a time."""
+    size = max(1, round(1000.0 * BLOCK_S / period_ms))
+    return [(a, min(a + size, frames)) for a in range(0, frames, size)]
+
+
+def spectral_envelope(x, f0, t, sample_rate: int, opts: dict[str, Any]) -> np.ndarray:
+    """CheapTrick on the frames given (a block of a channel)."""
+    floor = opts["f0_floor_hz"]
+    fft_size = pyworld.get_cheaptrick_fft_size(sample_rate, floor)
+    return pyworld.cheaptrick(x, f0, t, sample_rate, f0_floor=floor, fft_size=fft_size)
+
+
+def aperiodicity(x, f0, t, sample_rate: int, opts: dict[str, Any]) -> np.ndarray:
+    """D4C on the frames given, as wide as CheapTrick's envelope (any f0 floor works)."""
+    fft_size = pyworld.get_cheaptrick_fft_size(sample_rate, opts["f0_floor_hz"])
+    skip_check = {} if sample_rate >= D4C_CHECKED_RATE_HZ else {"threshold": -np.inf}
+    return pyworld.d4c(x, f0, t, sample_rate, fft_size=fft_size, **skip_check)
+
+
+def analyze_channels(xs: list[np.ndarray], sample_rate: int, opts: dict[str, Any]) -> list[WorldFeatures]:
+    """WORLD features of sounding channels, on all cores.
+
+    f0 is tracked per channel, refined by StoneMask per :func:`blocks` of
+    frames and checked for octave errors (:func:`raise_octave_errors`); then
+    D4C and CheapTrick run per block. Each of them looks at the whole signal
+    around a frame, so blocks join seamlessly.
+    """
+    xs = [np.ascontiguousarray(x, dtype=np.float64) for x in xs]
+    tracks = pool_map(lambda x: track_f0(x, sample_rate, opts), xs)
+    spans = [(c, a, b) for c, (f0, _) in enumerate(tracks) for a, b in blocks(len(f0), opts["frame_period_ms"])]
+
+    def frames(c: int, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+        f0, t = tracks[c]
+        return np.ascontiguousarray(f0[a:b]), np.ascontiguousarray(t[a:b])
+
+    def joined(results: list[np.ndarray], c: int) -> np.ndarray:
+        return np.concatenate([r for (cc, _, _), r in zip(spans, results) if cc == c])
+
+    if opts["f0_method"] == "dio":
+        refined = pool_map(lambda c, a, b: pyworld.stonemask(xs[c], *frames(c, a, b), sample_rate), *zip(*spans))
+        tracks = [(joined(refined, c), t) for c, (_, t) in enumerate(tracks)]
+    checked = [raise_octave_errors(x, f0, t, sample_rate, opts) for x, (f0, t) in zip(xs, tracks)]
+    tracks = [(f0, t) for (f0, _), (_, t) in zip(checked, tracks)]
+    estimates = (aperiodicity, spectral_envelope)  # D4C first: it takes longer
+    jobs = [(estimate, c, a, b) for estimate in estimates for c, a, b in spans]
+    results = pool_map(lambda estimate, c, a, b: estimate(xs[c], *frames(c, a, b), sample_rate, opts), *zip(*jobs))
+    by_estimate = {estimate: results[i * len(spans):(i + 1) * len(spans)] for i, estimate in enumerate(estimates)}
+    features = []
+    for c, (x, (f0, periodic)) in enumerate(zip(xs, checked)):
+        sp, ap = joined(by_estimate[spectral_envelope], c), joined(by_estimate[aperiodicity], c)
+        features.append(WorldFeatures(f0, sp, ap, input_rms=float(np.sqrt(np.mean(np.square(x)))),
+                                      envelope_power=envelope_power(sp), source=x, analysed=(sp, ap),
+                                      periodicity=periodic))
+    return features
