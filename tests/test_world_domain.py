@@ -63,12 +63,13 @@ def test_a_change_in_envelope_power_changes_the_level(voice):
 
 def test_world_effects_fuse_into_one_analysis_and_synthesis(monkeypatch, stereo_voice):
     counter = Counter(monkeypatch, "dio", "harvest", "cheaptrick", "d4c", "synthesize")
-    chain = vcfx.Chain.from_spec("pitch_variance=factor=1.5,pitch_shift=semitones=2,formant_shift=ratio=1.1")
+    chain = vcfx.Chain.from_spec(
+        "pitch_variance=factor=1.5,pitch_shift=semitones=2,formant_shift=ratio=1.1,tempo=rate=0.8")
     assert [d for d, _ in plan(list(chain))] == ["world"]
     out = chain(stereo_voice)
     assert counter.analysed_once(stereo_voice)
     assert counter.calls["dio"] == counter.calls["synthesize"] == 2 and counter.calls["harvest"] == 0
-    assert out.channels == 2 and out.frames == stereo_voice.frames
+    assert out.channels == 2 and out.frames == round(stereo_voice.frames / 0.8)
 
 
 def test_fusion_with_harvest(monkeypatch, voice):
