@@ -30,6 +30,21 @@ def test_spec_round_trip():
     )
 
 
+def test_text_with_spec_syntax_round_trips_in_double_quotes(tmp_path):
+    room = tmp_path / "rooms, large (1)" / "hall=a:b.wav"  # every character with a meaning in a spec
+    room.parent.mkdir()
+    decay = np.exp(-np.arange(4000) / 800.0) * np.random.default_rng(0).standard_normal(4000)
+    vcfx.Audio(decay[np.newaxis] / np.abs(decay).max() * 0.5, 16000).save(room)
+    chain = Chain([vcfx.effect("reverb", ir=str(room), wet=0.5), vcfx.effect("noise", snr_db=20)])
+    spec = chain.to_spec()
+    assert spec == f'reverb=ir="{room}":wet=0.5,noise=snr_db=20'
+    assert Chain.from_spec(spec) == chain
+    reverb = vcfx.effect("reverb")
+    reverb.ir = 'a "quoted" name.wav'  # set after construction, so no file is looked for
+    with pytest.raises(vcfx.ParameterError, match="double quote"):
+        reverb.to_spec()
+
+
 @pytest.mark.parametrize(
     "spec, error, phrase",
     [
@@ -42,6 +57,7 @@ def test_spec_round_trip():
         ("", vcfx.SpecError, "empty"),
         ("pitch_shift=semitones=curve(1:0;0:2)", vcfx.ParameterError, "increase strictly"),
         ("pitch_shift=semitones=curve(0:0", vcfx.SpecError, "unbalanced"),
+        ('reverb=ir="rooms/hall.wav', vcfx.SpecError, "double quote is not closed"),
     ],
 )
 def test_bad_specs(spec, error, phrase):

@@ -279,8 +279,11 @@ class Param:
             raise ParameterError(f"{self.name}={_num(value)} is outside {self.range_text}")
 
     def parse(self, text: str) -> Any:
-        """Parse a value written in a chain spec string."""
+        """Parse a value written in a chain spec string (double quotes keep text as it is)."""
         text = text.strip()
+        if len(text) >= 2 and text[0] == text[-1] == '"':
+            text = text[1:-1]
+            return self.validate(text) if self.type is str else self.parse(text)
         if text.lower() in ("none", "") and self.optional:
             return None
         if text.startswith("curve(") and text.endswith(")"):
@@ -315,7 +318,13 @@ class Param:
             return "true" if value else "false"
         if isinstance(value, float):
             return _num(value)
-        return str(value)
+        text = str(value)
+        if any(ch in text for ch in _SPEC_SYNTAX) or text != text.strip() or text.lower() in ("", "none"):
+            if '"' in text:
+                raise ParameterError(f"{self.name}={text!r} holds a double quote and cannot be written in a chain "
+                                     "spec string; use a preset file")
+            return f'"{text}"'
+        return text
 
     def to_json(self, value: Any) -> Any:
         """A JSON/TOML-friendly form of ``value``."""
@@ -324,6 +333,10 @@ class Param:
         if isinstance(value, Distribution):
             return value.to_text()
         return value
+
+
+_SPEC_SYNTAX = ',:()"'
+"""Characters that make a text value need double quotes in a chain spec string."""
 
 
 def at_times(value: float | Curve, times_s: np.ndarray) -> np.ndarray:

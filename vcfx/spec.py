@@ -5,6 +5,9 @@ A spec string lists effects separated by commas; each is ``name`` or
 
     pitch_shift=semitones=4,tempo=rate=0.8
 
+A value holding commas, colons or parentheses is written in
+double quotes: ``reverb=ir="rooms/hall, large.wav"``.
+
 A preset file (TOML or JSON) holds the same as data::
 
     seed = 7
@@ -32,20 +35,26 @@ __all__ = ["parse_spec", "load_chain", "write_preset", "split_top"]
 
 
 def split_top(text: str, sep: str) -> list[str]:
-    """Split ``text`` on ``sep`` outside parentheses."""
-    parts, depth, current = [], 0, []
+    """Split ``text`` on ``sep`` outside parentheses and double quotes."""
+    parts, depth, quoted, current = [], 0, False, []
     for ch in text:
-        if ch == "(":
+        if ch == '"':
+            quoted = not quoted
+        elif quoted:
+            pass
+        elif ch == "(":
             depth += 1
         elif ch == ")":
             depth -= 1
             if depth < 0:
                 raise SpecError(f'unbalanced ")" in "{text}"')
-        if ch == sep and depth == 0:
+        if ch == sep and depth == 0 and not quoted:
             parts.append("".join(current))
             current = []
         else:
             current.append(ch)
+    if quoted:
+        raise SpecError(f'a double quote is not closed in {text}')
     if depth != 0:
         raise SpecError(f'unbalanced "(" in "{text}"')
     parts.append("".join(current))
