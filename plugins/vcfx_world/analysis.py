@@ -16,7 +16,6 @@ from .pool import pool_map
 
 F0_METHODS = ("dio", "harvest")
 
-
 OPTION_PARAMS = (
     vcfx.Param("f0_method", str, "dio", "f0 tracker: dio is fast, harvest tracks voicing more accurately",
                choices=F0_METHODS),
@@ -25,7 +24,6 @@ OPTION_PARAMS = (
     vcfx.Param("frame_period_ms", float, 5.0, "Hop between analysis frames", unit="ms", low=1.0, high=20.0),
 )
 
-
 BLOCK_S = 1.0
 """CheapTrick and D4C run on blocks of frames this long, on all cores.
 
@@ -33,7 +31,6 @@ Each pyworld call seeds its own tiny dither afresh, so where the blocks
 fall changes the features slightly; the blocks are fixed by time alone,
 so the result is the same on any number of cores.
 """
-
 
 D4C_CHECKED_RATE_HZ = 15800
 """Below this rate pyworld's D4C decides voicing from memory it never wrote.
@@ -62,6 +59,7 @@ def analysis_options(ctx: vcfx.Context) -> dict[str, Any]:
 
 
 def frame_count(samples: int, sample_rate: int, period_ms: float) -> int:
+    """Frames WORLD's analysis gives ``samples`` samples."""
     return int(1000.0 * samples / sample_rate / period_ms) + 1
 
 

@@ -16,10 +16,7 @@ times faster (docs/measurements.md). StoneMask then refines f0 on the
 full-rate signal.
 """
 
-
 OCTAVE_PERIODICITY = 0.6
-
-
 OCTAVE_MARGIN = 0.1
 """A frame repeating this well at half its tracked period was tracked an octave low (:func:`raise_octave_errors`)."""
 

@@ -16,12 +16,11 @@ from .pool import pool_map
 SYNTH_PIECE_S = 1.0
 """Synthesis runs in pieces of about this length, cut at quiet unvoiced frames."""
 
-
 SYNTH_OVERLAP_FRAMES = 4
 """Crossfade between pieces of a channel synthesized in parallel."""
 
-
 MAX_SYNTHESIS_FFT = 2**16
+"""Widest envelope synthesis is given (see :func:`_synthesizable`)."""
 
 
 def check_state(state: "WorldState", bins: int) -> None:
