@@ -13,9 +13,14 @@ CLEARLY_PERIODIC = 0.45
 
 
 def centre(ch: WorldFeatures) -> float:
-    """Mean log2 f0 of the clearly periodic voiced frames (of every voiced frame if none is, or if unknown)."""
+    """Mean log2 f0 of the clearly periodic voiced frames (of every voiced frame if none is, or if unknown).
+
+    Periodicity is unknown when the features carry none, or none frame by
+    frame (an effect changed the number of frames without resampling it).
+    """
     voiced = ch.f0 > 0
-    clear = voiced & (ch.periodicity >= CLEARLY_PERIODIC) if ch.periodicity is not None else voiced
+    known = ch.periodicity is not None and len(ch.periodicity) == len(ch.f0)
+    clear = voiced & (ch.periodicity >= CLEARLY_PERIODIC) if known else voiced
     return float(np.mean(np.log2(ch.f0[clear if clear.any() else voiced])))
 
 
