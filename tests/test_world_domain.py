@@ -232,3 +232,14 @@ def test_octave_errors_are_put_right(method, most_off):
     off = np.abs(1200 * np.log2(tracked[both] / judged[both])) > 600
     assert both.sum() > 350
     assert off.mean() <= most_off
+
+
+@pytest.mark.parametrize("f0_hz", [(75.0, 110.0), (500.0, 700.0)])
+def test_the_octave_check_leaves_true_low_and_high_voices_alone(f0_hz):
+    """Synthetic voices with a known contour near both ends of the default range: no frame is moved an octave."""
+    voice = vcfx.synthetic_voice(3.0, 16000, f0_hz=f0_hz, syllable_rate_hz=3)
+    state = vcfx.domain("world").analyze(voice.audio, vcfx.Context.from_seed(0))
+    f0, truth = state.channels[0].f0, voice.f0_at(state.frame_times())
+    both = (f0 > 0) & (truth > 0)
+    assert both.sum() > 350
+    assert np.all(np.abs(1200 * np.log2(f0[both] / truth[both])) < 600)
