@@ -114,7 +114,7 @@ class UnregisteredDomain(Base):
 class SpecBreaker(Base):
     name = "spec_breaker"
     params = (vcfx.Param("label", str, "a", "Any text"),)
-    examples = ({"label": "x:y"},)
+    examples = ({"label": 'say "hi"'},)  # a double quote cannot be written in a spec string
 
     def process_waveform(self, audio, ctx):
         return audio
@@ -142,7 +142,7 @@ def test_broken_effects_are_caught(cls, message):
 def test_a_correct_unregistered_effect_passes():
     assert "fine" not in vcfx.effects()
     assert vcfx.testing.check_effect(Fine, sample_rates=(16000,)) == 1
-    assert vcfx.testing.effect_cases(SpecBreaker) == [{}, {"label": "x:y"}]
+    assert vcfx.testing.effect_cases(SpecBreaker) == [{}, {"label": 'say "hi"'}]
 
 
 def test_defaults_that_do_not_build_need_examples():
