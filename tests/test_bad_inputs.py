@@ -474,6 +474,8 @@ BAD_INPUTS = [
                  id="spec-uniform-for-text"),
     pytest.param(partial(spec, "reverb=keep_peak=maybe"), ParameterError, "keep_peak=maybe is not true or false",
                  id="spec-bad-bool"),
+    pytest.param(partial(spec, 'reverb=ir="rooms/hall.wav:wet=0.5'), SpecError, "double quote is not closed",
+                 id="spec-unclosed-quote"),
     # plugins
     pytest.param(partial(plugin_import_error, strict=False), PluginError,
                  r'unknown effect "broken_effect".*failed to load: plugin "broken" \(distribution vcfx-broken 1.0\): '
