@@ -243,3 +243,31 @@ def test_the_octave_check_leaves_true_low_and_high_voices_alone(f0_hz):
     both = (f0 > 0) & (truth > 0)
     assert both.sum() > 350
     assert np.all(np.abs(1200 * np.log2(f0[both] / truth[both])) < 600)
+
+
+def test_vcfx_threads_caps_the_world_threads(monkeypatch):
+    """D4C blocks in flight at once never outnumber VCFX_THREADS."""
+    import threading
+
+    import pyworld
+
+    running, most = set(), [0]
+    real = pyworld.d4c
+
+    def spy(*args, **kwargs):
+        running.add(threading.get_ident())
+        most[0] = max(most[0], len(running))
+        try:
+            return real(*args, **kwargs)
+        finally:
+            running.discard(threading.get_ident())
+
+    monkeypatch.setattr(pyworld, "d4c", spy)
+    monkeypatch.setenv("VCFX_THREADS", "1")
+    voice = vcfx.synthetic_voice(6.0, 16000, channels=2).audio  # 12 blocks of D4C
+    vcfx.effect("pitch_shift", semitones=1)(voice)
+    assert most[0] == 1
+    monkeypatch.setattr("os.cpu_count", lambda: 8)  # a pool sized by the cores would run 8 at once
+    monkeypatch.setenv("VCFX_THREADS", "3")
+    vcfx.effect("pitch_shift", semitones=1)(voice)
+    assert 2 <= most[0] <= 3

@@ -7,29 +7,28 @@ from concurrent.futures import ThreadPoolExecutor
 
 from vcfx.parallel import threads
 
-_EXECUTOR: ThreadPoolExecutor | None = None
+_EXECUTORS: dict[int, ThreadPoolExecutor] = {}
 
 
-def _executor() -> ThreadPoolExecutor:
-    """The WORLD threads, one per core, started on first use."""
-    global _EXECUTOR
-    if _EXECUTOR is None:
-        _EXECUTOR = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="vcfx-world")
-    return _EXECUTOR
+def _executor(size: int) -> ThreadPoolExecutor:
+    """WORLD threads, ``size`` of them, started on first use."""
+    if size not in _EXECUTORS:
+        _EXECUTORS[size] = ThreadPoolExecutor(max_workers=size, thread_name_prefix="vcfx-world")
+    return _EXECUTORS[size]
 
 
 def pool_map(fn, *iterables) -> list:
-    """``list(map(fn, ...))``, on the WORLD threads when there is more than one item and more than one thread."""
+    """``list(map(fn, ...))``, on :func:`vcfx.parallel.threads` WORLD threads when there are several items."""
     items = list(zip(*iterables))
-    if len(items) < 2 or threads() < 2:
+    size = threads()
+    if len(items) < 2 or size < 2:
         return [fn(*args) for args in items]
-    return list(_executor().map(fn, *zip(*items)))
+    return list(_executor(size).map(fn, *zip(*items)))
 
 
-def _forget_executor() -> None:
+def _forget_executors() -> None:
     """A forked child (a process pool's worker) has none of the parent's threads: start afresh."""
-    global _EXECUTOR
-    _EXECUTOR = None
+    _EXECUTORS.clear()
 
 
-os.register_at_fork(after_in_child=_forget_executor)
+os.register_at_fork(after_in_child=_forget_executors)
