@@ -67,7 +67,7 @@ def test_save_refuses_to_clip_pcm(tmp_path):
 
 def test_save_errors(tmp_path):
     a = Audio.from_array(np.zeros(100), 16000)
-    with pytest.raises(AudioError, match='unknown extension ".xyz"'):
+    with pytest.raises(AudioError, match='unknown audio extension ".xyz"'):
         a.save(tmp_path / "x.xyz")
     with pytest.raises(AudioError, match="does not exist"):
         a.save(tmp_path / "missing" / "x.wav")

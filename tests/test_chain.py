@@ -117,7 +117,7 @@ def test_random_parameters_are_range_checked():
 
 @pytest.mark.parametrize("suffix", [".toml", ".json"])
 def test_presets_keep_seed_and_domain_options(tmp_path, suffix):
-    from vcfx.spec import load_chain, write_preset
+    from vcfx.presets import load_chain, write_preset
 
     chain = Chain.from_spec("pitch_shift=semitones=uniform(-1,1),pitch_shift=semitones=curve(0:0;1:2)", seed=9)
     chain.options = {"world": {"f0_method": "harvest", "f0_floor_hz": 60.0}}

@@ -7,7 +7,7 @@ import pytest
 import vcfx
 import vcfx.testing
 from vcfx.chain import plan
-from vcfx.spec import write_preset
+from vcfx.presets import write_preset
 from truth import shift_cents
 
 

@@ -151,7 +151,7 @@ def test_no_pyplot_state_is_created(voice):
     before = plt.get_fignums()
     plotting.analyze_figure(voice.audio)
     plotting.compare_figure(voice.audio, voice.audio)
-    voice.audio.plot()
+    vcfx.plot(voice.audio)
     assert plt.get_fignums() == before
 
 
@@ -194,7 +194,7 @@ def test_repr_html_embeds_a_playable_wav(stereo_voice):
 
 
 def test_repr_html_is_size_limited_with_a_note(voice):
-    html = plotting.audio_html(voice.audio, max_bytes=22050 * 2)  # one second of 16-bit mono
+    html = voice.audio.to_html(max_bytes=22050 * 2)  # one second of 16-bit mono
     samples, _ = embedded_wav(html)
     assert samples.shape[1] < voice.audio.frames and samples.shape[1] * 2 <= 22050 * 2
     assert "playing the first 1.0 s of 2.0 s" in html
@@ -208,8 +208,8 @@ def test_repr_html_scales_loud_audio_for_playback_with_a_note():
     assert "scaled by 1/2.00" in html
 
 
-def test_audio_plot_returns_the_analyze_figure(voice):
-    fig = voice.audio.plot(title="mine")
+def test_vcfx_plot_returns_the_analyze_figure(voice):
+    fig = vcfx.plot(voice.audio, title="mine")
     assert isinstance(fig, Figure)
     assert list(titled(fig)) == ["Waveform", "Spectrogram", "RMS", "f0"]
     assert "mine" in fig._suptitle.get_text()

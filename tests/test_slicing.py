@@ -62,7 +62,7 @@ def test_slicer_registered_through_the_hook(fresh_plugins, stereo_voice):
             assert (seg.start_s, seg.end_s) == (start / rate, end / rate)
             assert seg.audio == stereo_voice.replace(samples=stereo_voice.samples[:, start:end])
         assert vcfx.slicer("test_pieces", count=3) == Pieces(count=3)
-        assert Pieces(count=4, gap_ms=10)(stereo_voice) == segments  # a slicer object slices when called
+        assert vcfx.slice_audio(stereo_voice, Pieces(count=4, gap_ms=10)) == segments
     finally:
         plugins.unregister("test-pieces")
     assert "test_pieces" not in vcfx.slicers()
@@ -192,8 +192,11 @@ def test_write_segments_writes_files_and_csv(tmp_path, stereo_voice):
 
 def test_write_segments_errors_cleanly(tmp_path, voice):
     segments = vcfx.slice_audio(voice.audio, Pieces(count=2))
-    with pytest.raises(vcfx.AudioError, match="it does not exist"):
-        vcfx.write_segments(segments, tmp_path / "missing")
+    loud = [vcfx.Segment(0, 0.0, 0.1, vcfx.Audio(np.full((1, 800), 1.5), 8000))]
+    with pytest.raises(vcfx.AudioError, match="would clip"):
+        vcfx.write_segments([*segments, loud[0]], tmp_path / "new" / "deeper")
+    assert not (tmp_path / "new").exists()  # the folders it made are gone again with the failure
+    assert len(vcfx.write_segments(segments, tmp_path / "new" / "deeper")) == 2
     (tmp_path / "file").write_text("x")
     with pytest.raises(vcfx.AudioError, match="it is not a folder"):
         vcfx.write_segments(segments, tmp_path / "file")
@@ -201,8 +204,8 @@ def test_write_segments_errors_cleanly(tmp_path, voice):
     with pytest.raises(vcfx.AudioError, match="cannot write .*segment_001.wav"):
         vcfx.write_segments(segments, tmp_path)
     assert not (tmp_path / "segment.csv").exists()  # the CSV comes last, only after every file
-    assert not any(".part" in p.name for p in tmp_path.iterdir())
-    loud = [vcfx.Segment(0, 0.0, 0.1, vcfx.Audio(np.full((1, 800), 1.5), 8000))]
+    assert not (tmp_path / "segment_000.wav").exists()  # all or nothing
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "new", "segment_001.wav"]
     with pytest.raises(vcfx.AudioError, match="would clip in PCM_16.*subtype='FLOAT'"):
         vcfx.write_segments(loud, tmp_path, stem="loud")
     with pytest.raises(vcfx.ParameterError, match=r"stem='\.\./up' must be a plain file name"):

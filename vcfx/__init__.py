@@ -8,6 +8,7 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .applying import apply_file
 from .audio import DTYPE, Audio, load
 from .batching import batch
 from .chain import Chain
@@ -25,18 +26,44 @@ from .errors import (
 from .hookspecs import hookimpl
 from .params import Curve, Param, at_times
 from .plugins import domain, effect, effect_class, effects, list_plugins, preset, presets, slicer, slicers
-from .slicing import Segment, Slicer, slice_audio, slice_onsets, write_segments
+from .slicer import Slicer
+from .slicing import Segment, slice_audio, slice_onsets, write_segments
 from .streaming import stream_file
 from .synthetic import example_voice, synthetic_voice
-from .spec import load_chain
+from .presets import load_chain, write_preset
 
 try:
     __version__ = version("vcfx")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
+
+def plot(audio: Audio, *, world: bool = False, title: str | None = None):
+    """Waveform, spectrogram, RMS level and f0 of ``audio`` in one figure (as ``vcfx analyze`` draws).
+
+    Parameters
+    ----------
+    audio : Audio
+    world : bool
+        Add WORLD's spectral envelope and aperiodicity (needs the ``"world"``
+        domain from a plugin).
+    title : str, optional
+        Name to show in the figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Shown inline by Jupyter; save with ``fig.savefig("voice.png")``.
+    """
+    from .plotting import analyze_figure  # matplotlib loads on the first figure, not with vcfx
+
+    return analyze_figure(audio, world=world, title=title)
+
+
 __all__ = [
     "Audio",
+    "apply_file",
+    "plot",
     "batch",
     "example_voice",
     "Segment",
@@ -70,6 +97,7 @@ __all__ = [
     "hookimpl",
     "load",
     "load_chain",
+    "write_preset",
     "list_plugins",
     "preset",
     "presets",

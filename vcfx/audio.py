@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import base64
+import html
+import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
+import soundfile as sf
 
+from . import files
 from .errors import AudioError
 
-__all__ = ["Audio", "load", "DTYPE", "MIN_SAMPLE_RATE", "MAX_SAMPLE_RATE"]
+__all__ = ["Audio", "load", "DTYPE", "MIN_SAMPLE_RATE", "MAX_SAMPLE_RATE", "MAX_HTML_AUDIO_BYTES"]
 
 DTYPE = np.float32
 """The dtype of :attr:`Audio.samples`."""
 
 MIN_SAMPLE_RATE = 8_000
 MAX_SAMPLE_RATE = 384_000
+
+MAX_HTML_AUDIO_BYTES = 10_000_000
+"""Largest WAV embedded by :meth:`Audio.to_html` (about a minute of CD-quality stereo)."""
 
 Layout = Literal["channels_first", "channels_last"]
 _LAYOUTS = ("channels_first", "channels_last")
@@ -206,37 +214,48 @@ class Audio:
         pathlib.Path
             The path written.
         """
-        from . import files
+        return files.write_audio(self.samples, self.sample_rate, _path(path), subtype)
 
-        if subtype is not None and not isinstance(subtype, str):
-            raise AudioError(f"subtype={subtype!r} is not a soundfile subtype name such as 'PCM_16' or 'FLOAT'")
-        return files.write_audio(self, _path(path), subtype)
+    def to_html(self, max_bytes: int = MAX_HTML_AUDIO_BYTES) -> str:
+        """An HTML5 audio player with the audio embedded as a base64 16-bit WAV.
 
-    def plot(self, *, world: bool = False, title: str | None = None):
-        """Waveform, spectrogram, RMS level and f0 in one figure (as ``vcfx analyze`` draws).
+        Audio longer than ``max_bytes`` of WAV allows is cut, and a note under
+        the player says how much is playable. Audio peaking above 1.0 is scaled
+        down for listening (the Audio itself is untouched), with a note.
 
         Parameters
         ----------
-        world : bool
-            Add WORLD's spectral envelope and aperiodicity (needs the
-            ``"world"`` domain from a plugin).
-        title : str, optional
-            Name to show in the figure title.
+        max_bytes : int
+            Size limit of the embedded WAV.
 
         Returns
         -------
-        matplotlib.figure.Figure
-            Shown inline by Jupyter; save with ``fig.savefig("voice.png")``.
+        str
+            HTML, as Jupyter shows it for ``_repr_html_``.
         """
-        from .plotting import analyze_figure
-
-        return analyze_figure(self, world=world, title=title)
+        frames = max(1, min(self.frames, (max_bytes - 44) // (2 * self.channels)))
+        clip = self.samples[:, :frames]
+        notes = []
+        if frames < self.frames:
+            notes.append(f"playing the first {frames / self.sample_rate:.1f} s of {self.duration_s:.1f} s "
+                         f"(embedded audio is limited to {max_bytes / 1e6:g} MB)")
+        peak = float(np.abs(clip).max())
+        if peak > 1.0:
+            clip = clip / peak
+            notes.append(f"scaled by 1/{peak:.2f} for playback, as it peaks above 1.0")
+        buf = io.BytesIO()
+        sf.write(buf, clip.T, self.sample_rate, format="WAV", subtype="PCM_16")
+        data = base64.b64encode(buf.getvalue()).decode("ascii")
+        caption = html.escape(repr(self)) + "".join(f"<br>{html.escape(n)}" for n in notes)
+        return (
+            '<div class="vcfx-audio">'
+            f'<audio controls preload="metadata" src="data:audio/wav;base64,{data}"></audio>'
+            f'<div style="font-size: smaller">{caption}</div>'
+            "</div>"
+        )
 
     def _repr_html_(self) -> str:
-        """A notebook audio player; see :func:`vcfx.plotting.audio_html`."""
-        from .plotting import audio_html
-
-        return audio_html(self)
+        return self.to_html()
 
     def __repr__(self) -> str:
         return (
@@ -269,9 +288,7 @@ def load(path: str | os.PathLike, sample_rate: int | None = None, mono: bool = F
     -------
     Audio
     """
-    from . import files
-
-    audio = files.read_audio(_path(path))
+    audio = Audio(*files.read_audio(_path(path)))
     if mono:
         audio = audio.to_mono()
     if sample_rate is not None:

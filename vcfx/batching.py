@@ -19,8 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from .audio import load
+from .chain import Chain
 from .errors import AudioError, ParameterError, VcfxError
+from .files import atomic_path, output_format, subtype_for
 from .parallel import single_threaded
+from .progress import progress
+from .presets import load_chain
 
 __all__ = ["batch", "BatchResult", "task_seed", "MANIFEST_NAME", "ENGINES", "reproduce"]
 
@@ -106,9 +111,6 @@ def _remove_leftovers(out_dir: Path) -> None:
 
 def run_task(task: Task, in_dir: str, out_dir: str, chain_data: dict[str, Any], subtype: str | None) -> dict[str, Any]:
     """Process one task; never raises for bad input: failures become the record's error."""
-    from .chain import Chain
-    from .audio import load
-
     record: dict[str, Any] = {"input": task.input, "output": task.output, "copy": task.copy, "seed": task.seed}
     start = time.perf_counter()
     try:
@@ -131,20 +133,13 @@ def run_task(task: Task, in_dir: str, out_dir: str, chain_data: dict[str, Any], 
 
 
 def _subtype_for(path: Path, subtype: str | None) -> str | None:
-    import soundfile as sf
-
-    if subtype is not None:
-        return subtype
-    fmt = path.suffix.lstrip(".").upper()
-    return "FLOAT" if fmt in sf.available_formats() and sf.check_format(fmt, "FLOAT") else None
+    """The chosen subtype, else 32-bit float where the format holds it, so no output of a batch clips."""
+    return subtype_for(path, subtype, peak=None)[0]
 
 
 def reproduce(record: dict[str, Any], in_dir: str | os.PathLike, out_path: str | os.PathLike,
               subtype: str | None = None) -> Path:
     """Rebuild one manifest entry from its recorded parameters and seed."""
-    from .audio import load
-    from .chain import Chain
-
     chain = Chain.from_dict({"effects": record["effects"], "seed": record["seed"]})
     out_path = Path(out_path)
     return chain(load(Path(in_dir) / record["input"])).save(out_path, subtype=_subtype_for(out_path, subtype))
@@ -240,10 +235,6 @@ def batch(
     -------
     BatchResult
     """
-    from .chain import Chain
-    from .progress import progress
-    from .spec import load_chain
-
     in_dir, out_dir = Path(in_dir), Path(out_dir)
     if engine not in ENGINES:
         raise ParameterError(f"engine={engine!r} is not one of {', '.join(ENGINES)}")
@@ -268,6 +259,8 @@ def batch(
     tasks = _tasks(in_dir, pattern, copies, seed, out_dir)
     if not tasks:
         raise AudioError(f'no files match "{pattern}" in {in_dir}')
+    for suffix in sorted({Path(t.output).suffix.lower() for t in tasks}):
+        output_format(out_dir / f"output{suffix}", subtype)
     records = _read_manifest(manifest)
     todo = [t for t in tasks if not (records.get(t.key, {}).get("status") == "ok" and (out_dir / t.output).is_file())]
     result = BatchResult(skipped=len(tasks) - len(todo), manifest=manifest)
@@ -292,8 +285,6 @@ def batch(
 
 def _compact(manifest: Path, records: dict, tasks: list[Task]) -> None:
     """Rewrite the manifest with one record per task, in task order, atomically."""
-    from .files import atomic_path
-
     lines = [json.dumps(records[t.key]) for t in tasks if t.key in records]
     with atomic_path(manifest, suffix=".jsonl") as tmp:
         tmp.write_text("".join(line + "\n" for line in lines))

@@ -11,6 +11,8 @@ import numpy as np
 from .audio import Audio
 from .effect import WAVEFORM, Context, Effect
 from .errors import AudioError, EffectError, ParameterError, SpecError, VcfxError
+from .plugins import domain, owner, registry
+from .spec import parse_spec
 
 __all__ = ["Chain", "plan"]
 
@@ -63,8 +65,6 @@ def _plan_indices(effects: list[Effect]) -> list[tuple[str, list[int]]]:
 
 def _label(eff: Effect) -> str:
     """``effect "x"``, naming the plugin (and its distribution) when the effect comes from outside vcfx."""
-    from .plugins import owner, registry
-
     info = owner(eff.name)
     if info is None or info.distribution == "vcfx" or registry().effects.get(eff.name) is not type(eff):
         return f'effect "{eff.name}"'
@@ -207,8 +207,6 @@ class Chain(Effect, MutableSequence):
         return Chain(effects, seed=seed, options=self.options)
 
     def process_waveform(self, audio: Audio, ctx: Context) -> Audio:
-        from .plugins import domain
-
         effects, contexts = self._resolved(ctx)
         for dom_name, indices in _plan_indices(effects):
             group = [effects[i] for i in indices]
@@ -250,8 +248,6 @@ class Chain(Effect, MutableSequence):
     @classmethod
     def from_spec(cls, spec: str, seed: int | None = None) -> "Chain":
         """Parse ``name=key=value:key=value,name2=...`` (ffmpeg-style)."""
-        from .spec import parse_spec
-
         return cls(parse_spec(spec), seed=seed)
 
     def to_dict(self) -> dict[str, Any]:

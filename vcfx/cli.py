@@ -22,24 +22,26 @@ behind, and an existing file at the output path is untouched.
 from __future__ import annotations
 
 import json
-import secrets
-import shutil
 import sys
-import tempfile
 import traceback
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from . import plugins as plugin_host
+from .applying import STREAM_ABOVE_S, apply_file
 from .audio import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, load
-from .errors import AudioError, VcfxError
-from .files import atomic_path, same_file
-from .progress import progress, steps
+from .batching import batch as run_batch
+from .demo import run_demo
+from .errors import VcfxError
+from .files import check_folder, check_output_path, output_format
+from .progress import steps
+from .slicing import check_segments_target, slice_onsets, write_segments
+from .presets import check_preset_path, load_chain
+from .spec import parse_params
 from .streaming import DEFAULT_CHUNK_S
-from .spec import load_chain, write_preset
 
-STREAM_ABOVE_S = 120.0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
@@ -83,74 +85,25 @@ def cli(quiet: bool, debug: bool) -> None:
     _State.quiet = quiet
 
 
-# -- checks done before any work, so a mistake costs nothing -------------------
+# -- arguments checked before any work, so a mistake costs nothing ------------------
 
 def _input_path(f):
     return click.argument("input_path", metavar="IN",
                           type=click.Path(exists=True, dir_okay=False, path_type=Path))(f)
 
 
-def _check_audio_out(output_path: Path, input_path: Path, subtype: str | None, param: str) -> None:
-    """Refuse OUT == IN, an unknown extension or subtype, and a missing folder."""
-    import soundfile as sf
-
-    if output_path.resolve() == input_path.resolve() or same_file(input_path, output_path):
-        raise click.BadParameter(f"{output_path} is the input file; choose another path, "
-                                 "the input is never overwritten", param_hint=param)
-    fmt = output_path.suffix.lstrip(".").upper()
-    formats = sf.available_formats()
-    if fmt not in formats:
-        known = ", ".join("." + f.lower() for f in sorted(formats))
-        raise click.BadParameter(f'unknown audio extension "{output_path.suffix}" in {output_path.name}. '
-                                 f"Known: {known}", param_hint=param)
-    if subtype is not None and subtype.upper() not in sf.available_subtypes(fmt):
-        raise click.BadParameter(f"{subtype!r} is not available for {fmt} files. "
-                                 f"Known: {', '.join(sorted(sf.available_subtypes(fmt)))}",
-                                 param_hint="'--subtype'")
-    _check_folder(output_path)
-
-
-def _check_folder(path: Path) -> None:
-    folder = path.parent
-    if not folder.is_dir():
-        raise AudioError(f"cannot write {path}: folder {folder} does not exist")
-
-
-def _check_figure_out(path: Path, *inputs: Path) -> None:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    if any(path.resolve() == i.resolve() or same_file(i, path) for i in inputs):
-        raise click.BadParameter(f"{path} is an input file; choose another path", param_hint="'-o'")
-    known = FigureCanvasAgg.get_supported_filetypes()
-    if path.suffix.lstrip(".").lower() not in known:
-        raise click.BadParameter(f'cannot draw a figure into "{path.name}": use one of '
-                                 f"{', '.join('.' + k for k in sorted(known))}", param_hint="'-o'")
-    _check_folder(path)
+@contextmanager
+def _usage(param_hint: str):
+    """A VcfxError inside the block is a wrong command-line argument: exit status 2, naming the argument."""
+    try:
+        yield
+    except VcfxError as exc:
+        raise click.BadParameter(_one_line(exc), param_hint=param_hint) from exc
 
 
 def _chain(spec: str, seed: int | None):
-    try:
+    with _usage("'--chain'"):
         return load_chain(spec, seed=seed)
-    except VcfxError as exc:
-        raise click.BadParameter(" ".join(str(exc).split()), param_hint="'--chain'") from exc
-
-
-def _unclipped_subtype(out, path: Path, subtype: str | None) -> str | None:
-    """The subtype to write: FLOAT, with a warning, when the default would clip; never clip."""
-    import numpy as np
-    import soundfile as sf
-
-    fmt = path.suffix.lstrip(".").upper()
-    chosen = (subtype or sf.default_subtype(fmt) or "").upper()
-    peak = float(np.abs(out.samples).max())
-    if peak <= 1.0 or not ("PCM" in chosen or chosen in {"ULAW", "ALAW", "DPCM_8", "DPCM_16"}):
-        return subtype
-    if subtype is None and "FLOAT" in sf.available_subtypes(fmt):
-        _warn(f"the result peaks at {peak:.3f}, above 1.0, so {path.name} is written as 32-bit float "
-              f"instead of {chosen} (nothing clips); give --subtype to choose")
-        return "FLOAT"
-    raise AudioError(f"the result peaks at {peak:.3f} and would clip in {chosen} {fmt}; "
-                     "write a .wav (or .aiff, .caf) with --subtype FLOAT instead")
 
 
 def _chain_option(f):
@@ -185,63 +138,31 @@ def apply(input_path, output_path, chain_spec, seed, sample_rate, subtype, save_
     stream from disk to disk in chunks, cut at quiet moments and processed
     in parallel.
     """
-    _check_audio_out(output_path, input_path, subtype, "'OUT'")
+    with _usage("'OUT'"):
+        check_output_path(output_path, [input_path])
+    with _usage("'--subtype'" if subtype else "'OUT'"):
+        output_format(output_path, subtype)
     if save_preset is not None:
-        if save_preset.suffix.lower() not in (".toml", ".json"):
-            raise click.BadParameter(f'preset files end in .toml or .json, got "{save_preset.name}"',
-                                     param_hint="'--save-preset'")
-        if same_file(input_path, save_preset) or save_preset.resolve() == output_path.resolve():
-            raise click.BadParameter(f"{save_preset} is IN or OUT", param_hint="'--save-preset'")
-        _check_folder(save_preset)
+        with _usage("'--save-preset'"):
+            check_preset_path(save_preset, [input_path, output_path])
     chain = _chain(chain_spec, seed)
-    if save_preset is not None and chain.seed is None:
-        chain.seed = secrets.randbelow(2**31)  # so the saved preset reproduces this very run
-    if chunk_s is not None or (sample_rate is None and _duration_s(input_path) > STREAM_ABOVE_S):
-        _stream(chain, input_path, output_path, subtype, chunk_s or DEFAULT_CHUNK_S, save_preset)
-        return
-    with steps(3, "apply", quiet=_State.quiet) as step:
-        step("reading")
-        audio = load(input_path, sample_rate=sample_rate)
-        step("processing")
-        out = chain(audio)
-        step("writing")
-        subtype = _unclipped_subtype(out, output_path, subtype)
-        with atomic_path(output_path) as tmp:  # OUT appears only if the preset is written too
-            out.save(tmp, subtype=subtype)
-            if save_preset is not None:
-                write_preset(chain.resolve(), save_preset)
-    _say(f"wrote {output_path} ({out.duration_s:.2f} s, {out.sample_rate} Hz, {out.channels} ch)")
-    if save_preset is not None:
-        _say(f"wrote {save_preset} (seed {chain.seed})")
+    result = apply_file(input_path, output_path, chain, sample_rate=sample_rate, subtype=subtype,
+                        save_preset=save_preset, chunk_s=chunk_s, quiet=_State.quiet)
+    for note in result.notes:
+        _warn(note)
+    how = f" (streamed in chunks of about {chunk_s or DEFAULT_CHUNK_S:g} s)" if result.streamed else ""
+    _say(f"wrote {output_path} ({result.duration_s:.2f} s, {result.sample_rate} Hz, {result.channels} ch){how}")
+    if result.preset is not None:
+        _say(f"wrote {result.preset} (seed {result.chain.seed})")
 
 
-def _duration_s(path: Path) -> float:
-    import soundfile as sf
+def _figure_path(path: Path, *inputs: Path) -> None:
+    """Refuse a figure path before drawing: a wrong one is a usage error, a missing folder a failure."""
+    from .plotting import check_figure_path  # matplotlib loads only for the commands that draw
 
-    try:
-        info = sf.info(str(path))
-    except (sf.LibsndfileError, RuntimeError):
-        return 0.0  # load() says what is wrong with it
-    return info.frames / info.samplerate
-
-
-def _stream(chain, input_path: Path, output_path: Path, subtype, chunk_s: float, save_preset) -> None:
-    """``apply`` for long input: disk to disk in chunks, with a bar over output frames."""
-    from .streaming import stream_file
-
-    bar = progress(total=None, desc="apply (streaming)", unit="frame", quiet=_State.quiet)
-
-    def advance(done: int, total: int) -> None:
-        bar.total = total
-        bar.update(done - bar.n)
-
-    with bar, atomic_path(output_path) as tmp:  # OUT appears only if the preset is written too
-        stream_file(chain, input_path, tmp, chunk_s=chunk_s, subtype=subtype, progress=advance)
-        if save_preset is not None:
-            write_preset(chain.resolve(), save_preset)
-    _say(f"wrote {output_path} (streamed in chunks of about {chunk_s:g} s)")
-    if save_preset is not None:
-        _say(f"wrote {save_preset} (seed {chain.seed})")
+    with _usage("'-o'"):
+        check_figure_path(path, inputs)
+    check_folder(path)
 
 
 @cli.command()
@@ -255,9 +176,9 @@ def analyze(input_path, figure, world):
 
     Stereo files are analysed as the mono mix of their channels.
     """
-    from .plotting import analyze_figure, save_figure
+    from .plotting import analyze_figure, save_figure  # matplotlib loads only for the commands that draw
 
-    _check_figure_out(figure, input_path)
+    _figure_path(figure, input_path)
     with steps(6 if world else 5, "analyze", quiet=_State.quiet) as step:
         step("reading")
         audio = load(input_path)
@@ -277,9 +198,9 @@ def analyze(input_path, figure, world):
 @_common
 def compare(input_path, other_path, figure):
     """Draw IN and OUT (e.g. before and after a chain) on the same axes: spectrograms and f0."""
-    from .plotting import compare_figure, save_figure
+    from .plotting import compare_figure, save_figure  # matplotlib loads only for the commands that draw
 
-    _check_figure_out(figure, input_path, other_path)
+    _figure_path(figure, input_path, other_path)
     with steps(4, "compare", quiet=_State.quiet) as step:
         step("reading")
         before, after = load(input_path), load(other_path)
@@ -287,22 +208,6 @@ def compare(input_path, other_path, figure):
                              title=f"{input_path.name} vs {other_path.name}", progress=step)
         save_figure(fig, figure)
     _say(f"wrote {figure}")
-
-
-def _slicer_params(pairs: tuple[str, ...]) -> dict:
-    """``("min_segment_ms=80", …)`` parsed against the onsets slicer's declared parameters."""
-    declared = {p.name: p for p in plugin_host.slicer_class("onsets").params}
-    values = {}
-    for pair in pairs:
-        key, eq, text = pair.partition("=")
-        if not eq or key.strip() not in declared:
-            raise click.BadParameter(f'"{pair}" is not KEY=VALUE with KEY one of {", ".join(declared)}',
-                                     param_hint="'--param'")
-        try:
-            values[key.strip()] = declared[key.strip()].parse(text)
-        except VcfxError as exc:
-            raise click.BadParameter(str(exc), param_hint="'--param'") from exc
-    return values
 
 
 @cli.command(name="slice")
@@ -321,55 +226,21 @@ def slice_command(input_path, outdir, params, chain_spec, seed, stem, subtype):
     Writes OUTDIR/<stem>_000.wav, … and OUTDIR/<stem>.csv with the start and
     end time of each segment. All files appear, or none do.
     """
-    from .slicing import slice_onsets
-
-    values = _slicer_params(params)
+    with _usage("'--param'"):
+        values = parse_params(plugin_host.slicer_class("onsets").params, params, 'slicer "onsets"')
     chain = _chain(chain_spec, seed) if chain_spec else None
-    if outdir.exists() and not outdir.is_dir():
-        raise AudioError(f"cannot write segments to {outdir}: it is not a folder")
-    created = None  # the topmost folder this run creates, removed again on failure
-    if not outdir.exists():
-        created = outdir.absolute()
-        while not created.parent.exists():
-            created = created.parent
-    try:
-        outdir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise AudioError(f"cannot create {outdir}: {exc.strerror or exc}") from None
-    try:
-        with steps(3, "slice", quiet=_State.quiet) as step:
-            step("reading")
-            audio = load(input_path)
-            step("finding onsets")
-            segments = slice_onsets(audio, chain=chain, **values)
-            step(f"writing {len(segments)} segments")
-            paths = _write_all_or_nothing(segments, outdir, stem, subtype)
-    except BaseException:
-        if created is not None:
-            shutil.rmtree(created, ignore_errors=True)
-        raise
+    with _usage("'--subtype'"):
+        output_format(outdir / f"{stem}.wav", subtype)
+    with _usage("'--stem'"):
+        check_segments_target(outdir, stem)
+    with steps(3, "slice", quiet=_State.quiet) as step:
+        step("reading")
+        audio = load(input_path)
+        step("finding onsets")
+        segments = slice_onsets(audio, chain=chain, **values)
+        step(f"writing {len(segments)} segments")
+        paths = write_segments(segments, outdir, stem=stem, subtype=subtype)
     _say(f"wrote {len(paths)} segments and {stem}.csv to {outdir}/")
-
-
-def _write_all_or_nothing(segments, outdir: Path, stem: str, subtype: str | None) -> list[Path]:
-    """write_segments into a hidden folder inside ``outdir``, then move the files in, CSV last."""
-    from .slicing import write_segments
-
-    try:
-        staging = Path(tempfile.mkdtemp(prefix=".vcfx-slice.", dir=outdir))
-    except OSError as exc:
-        raise AudioError(f"cannot write segments to {outdir}: {exc.strerror or exc}") from None
-    try:
-        staged = write_segments(segments, staging, stem=stem, subtype=subtype)
-        final = []
-        for path in [*staged, staging / f"{stem}.csv"]:
-            path.replace(outdir / path.name)
-            final.append(outdir / path.name)
-        return final[:-1]
-    except OSError as exc:
-        raise AudioError(f"cannot write segments to {outdir}: {exc.strerror or exc}") from None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _param_rows(cls) -> list[dict]:
@@ -456,8 +327,6 @@ def demo(outdir, seed):
     Writes the audio, an analysis figure of the original and a comparison
     figure for each preset into OUTDIR (default ./vcfx-demo).
     """
-    from .demo import run_demo
-
     report = run_demo(outdir, seed=seed, quiet=_State.quiet)
     where = outdir.resolve()
     _say(f"wrote {len(report.audio)} audio files and {len(report.figures)} figures to {where}/")
@@ -495,8 +364,6 @@ def batch(in_dir, out_dir, chain_spec, jobs, copies, seed, engine, scheduler, pa
     finished files and retries failed ones. The exit status is 1 when any
     file failed.
     """
-    from .batching import batch as run_batch
-
     if scheduler and engine != "dask":
         raise click.BadParameter("--scheduler needs --engine dask", param_hint="'--scheduler'")
     chain = _chain(chain_spec, None)

@@ -81,7 +81,7 @@ def run_demo(outdir: str | Path, seed: int = 0, quiet: bool = False) -> DemoRepo
     -------
     DemoReport
     """
-    from .plotting import analyze_figure, compare_figure, save_figure
+    from .plotting import analyze_figure, compare_figure, save_figure  # matplotlib loads only when drawing
 
     outdir = Path(outdir)
     try:

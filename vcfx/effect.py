@@ -179,7 +179,7 @@ class Effect(Configurable):
     # -- calling ---------------------------------------------------------------
     def __call__(self, audio: Audio, *, seed=None) -> Audio:
         """Apply the effect to ``audio`` (with all of the chain's checks)."""
-        from .chain import Chain
+        from .chain import Chain  # convenience: an effect runs as a chain of one
 
         return Chain([self], seed=seed)(audio)
 
@@ -204,7 +204,7 @@ class Effect(Configurable):
     @staticmethod
     def from_dict(data: dict[str, Any]) -> "Effect":
         """Build a registered effect from :meth:`to_dict` output."""
-        from .plugins import effect
+        from .plugins import effect  # convenience: the class comes from the registry
 
         if not isinstance(data, dict):
             raise ParameterError(f'an effect entry is a table such as {{"effect": "noise", "snr_db": 20}}, got {data!r}')

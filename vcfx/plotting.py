@@ -1,4 +1,4 @@
-"""Figures of a voice, and an audio player for notebooks.
+"""Figures of a voice.
 
 :func:`analyze_figure` draws waveform, spectrogram, RMS level and f0 of one
 voice (plus WORLD's spectral envelope and aperiodicity on request);
@@ -14,9 +14,6 @@ domain; when either is missing the figure says so instead.
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +23,11 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, MultipleLocator, NullLocator
 
+from . import plugins
 from .audio import Audio
-from .errors import PluginError, VcfxError
+from .effect import Context
+from .errors import AudioError, PluginError
+from .files import atomic_path, check_output_path
 
 __all__ = [
     "F0_RANGE_HZ",
@@ -35,9 +35,9 @@ __all__ = [
     "analyze_figure",
     "compare_figure",
     "save_figure",
+    "check_figure_path",
     "f0_track",
     "onset_times",
-    "audio_html",
 ]
 
 F0_RANGE_HZ = (60.0, 800.0)
@@ -147,20 +147,13 @@ def onset_times(audio: Audio) -> np.ndarray | None:
 
 
 def _registered_slicer(name: str):
-    from . import plugins
-
-    get = getattr(plugins, "slicer", None)
-    if get is None:
-        return None
     try:
-        return get(name)
+        return plugins.slicer(name)
     except PluginError:
         return None
 
 
 def _registered_domain(name: str):
-    from . import plugins
-
     return plugins.registry().domains.get(name)
 
 
@@ -177,8 +170,6 @@ def _onsets_or_note(audio: Audio, notes: list[str]) -> np.ndarray | None:
 
 def _world_or_note(audio: Audio, notes: list[str]):
     """The registered WORLD domain's analysis of ``audio``, or None with a note saying why not."""
-    from .effect import Context
-
     dom = _registered_domain("world")
     if dom is None:
         notes.append('no "world" domain is registered, so the WORLD panels are left out')
@@ -475,6 +466,28 @@ def compare_figure(before: Audio, after: Audio, *, labels: tuple[str, str] = ("b
     return fig
 
 
+def check_figure_path(path: str | Path, inputs=()) -> Path:
+    """Refuse a figure path before any drawing: an extension matplotlib cannot write, or one of the inputs.
+
+    Parameters
+    ----------
+    path : str or path-like
+    inputs : iterable of path
+        Files the figure is drawn from; it never overwrites them.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    path = Path(path)
+    check_output_path(path, inputs)
+    known = FigureCanvasAgg.get_supported_filetypes()
+    if path.suffix.lstrip(".").lower() not in known:
+        raise AudioError(f'cannot draw a figure into "{path.name}": unknown extension "{path.suffix}". '
+                         f"Known: {', '.join('.' + k for k in sorted(known))}")
+    return path
+
+
 def save_figure(fig, path: str | Path, dpi: int = 110) -> Path:
     """Write a figure atomically; the format follows the extension (.png, .pdf, .svg, …).
 
@@ -488,63 +501,7 @@ def save_figure(fig, path: str | Path, dpi: int = 110) -> Path:
     -------
     pathlib.Path
     """
-    from .files import atomic_path
-
-    path = Path(path)
-    fmt = path.suffix.lstrip(".").lower()
-    known = fig.canvas.get_supported_filetypes()
-    if fmt not in known:
-        raise VcfxError(f'cannot write a figure to "{path.name}": unknown extension "{path.suffix}". '
-                        f"Known: {', '.join('.' + k for k in sorted(known))}")
+    path = check_figure_path(path)
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format=fmt, dpi=dpi)
+        fig.savefig(tmp, format=path.suffix.lstrip(".").lower(), dpi=dpi)
     return path
-
-
-# -- notebooks ------------------------------------------------------------------
-
-MAX_HTML_AUDIO_BYTES = 10_000_000
-"""Largest WAV embedded by :func:`audio_html` (about a minute of CD-quality stereo)."""
-
-
-def audio_html(audio: Audio, max_bytes: int = MAX_HTML_AUDIO_BYTES) -> str:
-    """An HTML5 audio player with the audio embedded as a base64 16-bit WAV.
-
-    Audio longer than ``max_bytes`` of WAV allows is cut, and a note under
-    the player says how much is playable. Audio peaking above 1.0 is scaled
-    down for listening (the Audio itself is untouched), with a note.
-
-    Parameters
-    ----------
-    audio : Audio
-    max_bytes : int
-        Size limit of the embedded WAV.
-
-    Returns
-    -------
-    str
-        HTML for Jupyter's ``_repr_html_``.
-    """
-    import soundfile as sf
-
-    bytes_per_frame = 2 * audio.channels
-    frames = max(1, min(audio.frames, (max_bytes - 44) // bytes_per_frame))
-    clip = audio.samples[:, :frames]
-    notes = []
-    if frames < audio.frames:
-        notes.append(f"playing the first {frames / audio.sample_rate:.1f} s of {audio.duration_s:.1f} s "
-                     f"(embedded audio is limited to {max_bytes / 1e6:g} MB)")
-    peak = float(np.abs(clip).max())
-    if peak > 1.0:
-        clip = clip / peak
-        notes.append(f"scaled by 1/{peak:.2f} for playback, as it peaks above 1.0")
-    buf = io.BytesIO()
-    sf.write(buf, clip.T, audio.sample_rate, format="WAV", subtype="PCM_16")
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
-    caption = html.escape(repr(audio)) + "".join(f"<br>{html.escape(n)}" for n in notes)
-    return (
-        '<div class="vcfx-audio">'
-        f'<audio controls preload="metadata" src="data:audio/wav;base64,{data}"></audio>'
-        f'<div style="font-size: smaller">{caption}</div>'
-        "</div>"
-    )

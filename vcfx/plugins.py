@@ -15,7 +15,7 @@ from . import hookspecs
 from .domains import Domain
 from .effect import WAVEFORM, Effect
 from .errors import ParameterError, PluginError, PluginLoadWarning, suggest
-from .slicing import Slicer
+from .slicer import Slicer
 
 __all__ = [
     "ENTRY_POINT_GROUP",

@@ -14,59 +14,23 @@ from __future__ import annotations
 import csv
 import operator
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
 from .audio import Audio
-from .effect import Configurable, Effect
+from .chain import Chain, _blame
+from .effect import Effect
 from .errors import AudioError, EffectError, ParameterError, VcfxError
-from .files import atomic_path, write_audio
+from .files import atomic_path, check_folder
+from .plugins import slicer as make_slicer
+from .slicer import Slicer
 
-__all__ = ["Slicer", "Segment", "slice_audio", "slice_onsets", "write_segments"]
-
-
-class Slicer(Configurable):
-    """Base class of every slicer.
-
-    A subclass sets :attr:`name`, declares :attr:`params` (each a
-    :class:`vcfx.Param`, validated on construction and on every assignment,
-    exactly as for effects) and implements :meth:`find`. Plugins register
-    slicers through the ``register_slicers(register)`` hook.
-
-    Examples
-    --------
-    >>> class Halves(vcfx.Slicer):
-    ...     name = "halves"
-    ...     def find(self, audio):
-    ...         mid = audio.frames // 2
-    ...         return [(0, mid), (mid, audio.frames)]
-    """
-
-    _noun: ClassVar[str] = "slicer"
-
-    def find(self, audio: Audio) -> list[tuple[int, int]]:
-        """Spans of ``audio`` to cut out.
-
-        Parameters
-        ----------
-        audio : Audio
-            Any channel count and supported sample rate.
-
-        Returns
-        -------
-        list of (int, int)
-            ``(start_frame, end_frame)`` pairs, end exclusive, in order,
-            non-empty and not overlapping, within ``[0, audio.frames]``.
-            Gaps are allowed (a slicer may leave out silence).
-        """
-        raise NotImplementedError(f"{type(self).__name__} must implement find(audio)")
-
-    def __call__(self, audio: Audio, chain=None) -> list["Segment"]:
-        """Cut ``audio`` into :class:`Segment` objects; see :func:`slice_audio`."""
-        return slice_audio(audio, self, chain=chain)
+__all__ = ["Segment", "slice_audio", "slice_onsets", "write_segments", "check_segments_target"]
 
 
 @dataclass(frozen=True)
@@ -139,9 +103,6 @@ def slice_audio(audio: Audio, slicer: str | Slicer = "onsets", chain=None, **par
     EffectError
         The slicer failed or broke the :meth:`Slicer.find` contract.
     """
-    from .chain import Chain, _blame
-    from .plugins import slicer as make_slicer
-
     if not isinstance(audio, Audio):
         raise AudioError(
             f"slicing takes vcfx.Audio, got {type(audio).__name__}; "
@@ -190,22 +151,39 @@ def slice_onsets(audio: Audio, chain=None, **params: Any) -> list[Segment]:
     return slice_audio(audio, "onsets", chain=chain, **params)
 
 
+def check_segments_target(outdir: str | os.PathLike, stem: str = "segment") -> Path:
+    """Refuse, before any work, a segment folder that cannot be one or a stem that is not a plain name.
+
+    Returns
+    -------
+    pathlib.Path
+        ``outdir`` as a path.
+    """
+    outdir = Path(outdir)
+    if not isinstance(stem, str) or not stem or Path(stem).name != stem or stem in (".", ".."):
+        raise ParameterError(f"stem={stem!r} must be a plain file name prefix such as 'segment'")
+    if outdir.exists() and not outdir.is_dir():
+        raise AudioError(f"cannot write segments to {outdir}: it is not a folder")
+    return outdir
+
+
 def write_segments(
     segments: list[Segment], outdir: str | os.PathLike, stem: str = "segment", subtype: str | None = None
 ) -> list[Path]:
     """Write each segment to ``outdir/<stem>_<index>.wav`` and list them in ``outdir/<stem>.csv``.
 
-    Every file is written atomically (complete or absent). The CSV, with
-    columns ``index,start_s,end_s,path`` (``path`` relative to ``outdir``),
-    is written last, so its presence means every segment file is complete.
-    Files from an earlier run with more segments are left in place.
+    All files appear, or none do: they are written into a hidden folder
+    inside ``outdir`` and moved in when every one is complete, the CSV (columns
+    ``index,start_s,end_s,path``, ``path`` relative to ``outdir``) last. A
+    missing ``outdir`` is created, and removed again if writing fails. Files
+    from an earlier run with more segments are left in place.
 
     Parameters
     ----------
     segments : list of Segment
         As returned by :func:`slice_audio`.
     outdir : str or path-like
-        An existing, writable folder.
+        The folder to write into; created with its parents when missing.
     stem : str
         File name prefix; a plain name without folders.
     subtype : str, optional
@@ -220,24 +198,47 @@ def write_segments(
     Raises
     ------
     AudioError
-        ``outdir`` is missing, not a folder or not writable, or a segment
-        cannot be written (for example it would clip in a PCM subtype).
+        ``outdir`` is not a folder or cannot be created or written, or a
+        segment cannot be written (for example it would clip in a PCM subtype).
     """
-    outdir = Path(outdir)
-    if not outdir.is_dir():
-        what = "is not a folder" if outdir.exists() else "does not exist"
-        raise AudioError(f"cannot write segments to {outdir}: it {what}")
-    if not isinstance(stem, str) or not stem or Path(stem).name != stem or stem in (".", ".."):
-        raise ParameterError(f"stem={stem!r} must be a plain file name prefix such as 'segment'")
+    outdir = check_segments_target(outdir, stem)
     segments = list(segments)
     for seg in segments:
         if not isinstance(seg, Segment):
             raise ParameterError(f"write_segments takes vcfx.Segment objects, got {type(seg).__name__}")
+    created = None  # the topmost folder this call creates, removed again on failure
+    if not outdir.exists():
+        created = outdir.absolute()
+        while not created.parent.exists():
+            created = created.parent
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".vcfx-slice.", dir=outdir))
+    except OSError as exc:
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
+        raise AudioError(f"cannot create {outdir}: {exc.strerror or exc}") from None
+    try:
+        paths = _write_into(segments, staging, stem, subtype)
+        for path in paths:
+            check_folder(outdir / path.name)  # nothing in the way, before the first file moves in
+        for path in [*paths, staging / f"{stem}.csv"]:
+            path.replace(outdir / path.name)
+        return [outdir / path.name for path in paths]
+    except BaseException as exc:
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise AudioError(f"cannot write segments to {outdir}: {exc.strerror or exc}") from None
+        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _write_into(segments: list[Segment], folder: Path, stem: str, subtype: str | None) -> list[Path]:
     width = max(3, len(str(max((s.index for s in segments), default=0))))
-    paths = []
-    for seg in segments:
-        paths.append(write_audio(seg.audio, outdir / f"{stem}_{seg.index:0{width}d}.wav", subtype))
-    with atomic_path(outdir / f"{stem}.csv") as tmp:
+    paths = [seg.audio.save(folder / f"{stem}_{seg.index:0{width}d}.wav", subtype) for seg in segments]
+    with atomic_path(folder / f"{stem}.csv") as tmp:
         with open(tmp, "w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
             writer.writerow(["index", "start_s", "end_s", "path"])

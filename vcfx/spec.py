@@ -1,4 +1,4 @@
-"""Chain spec strings and preset files.
+"""The chain spec grammar: effects as text, and parameters as ``key=value`` text.
 
 A spec string lists effects separated by commas; each is ``name`` or
 ``name=key=value:key=value`` (as in ffmpeg filter graphs)::
@@ -6,32 +6,21 @@ A spec string lists effects separated by commas; each is ``name`` or
     pitch_shift=semitones=4,tempo=rate=0.8
 
 A value holding commas, colons or parentheses is written in
-double quotes: ``reverb=ir="rooms/hall, large.wav"``.
-
-A preset file (TOML or JSON) holds the same as data::
-
-    seed = 7
-    [[effects]]
-    effect = "pitch_shift"
-    semitones = 4
+double quotes: ``reverb=ir="rooms/hall, large.wav"``. Preset files
+(:mod:`vcfx.presets`) hold the same as data.
 """
 
 from __future__ import annotations
 
-import json
-import sys
-from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 from .effect import Effect
-from .errors import SpecError, VcfxError
+from .errors import SpecError, suggest
+from .params import Param
+from .plugins import effect_class
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
-__all__ = ["parse_spec", "load_chain", "write_preset", "split_top"]
+__all__ = ["parse_spec", "parse_effect", "parse_params", "split_top"]
 
 
 def split_top(text: str, sep: str) -> list[str]:
@@ -61,32 +50,61 @@ def split_top(text: str, sep: str) -> list[str]:
     return parts
 
 
-def parse_effect(item: str) -> Effect:
-    """Parse one ``name=key=value:key=value`` item."""
-    from .plugins import effect_class
+def parse_params(params: Iterable[Param], pairs: Iterable[str], owner: str) -> dict[str, Any]:
+    """Parse ``key=value`` texts against declared parameters.
 
+    Parameters
+    ----------
+    params : iterable of Param
+        The declarations, e.g. ``cls.params``.
+    pairs : iterable of str
+        ``"key=value"`` items; empty ones are skipped.
+    owner : str
+        Who the parameters belong to in messages, e.g. ``'effect "noise"'``.
+
+    Returns
+    -------
+    dict
+        Parsed, validated values by parameter name.
+
+    Raises
+    ------
+    SpecError
+        An item is not ``key=value``, names an unknown parameter (the message
+        suggests the closest and lists the known ones) or repeats one.
+    ParameterError
+        A value does not parse or is out of range.
+    """
+    declared = {p.name: p for p in params}
+    values: dict[str, Any] = {}
+    for pair in filter(None, (p.strip() for p in pairs)):
+        key, eq, text = pair.partition("=")
+        key = key.strip()
+        if not eq:
+            raise SpecError(f'"{pair}" in {owner} is not key=value. Known keys: {", ".join(declared) or "(none)"}')
+        if key not in declared:
+            raise SpecError(suggest(key, declared, f"parameter of {owner}"))
+        if key in values:
+            raise SpecError(f'parameter "{key}" of {owner} is given twice')
+        values[key] = declared[key].parse(text)
+    return values
+
+
+def parse_effect(item: str, cls: type[Effect] | None = None) -> Effect:
+    """Parse one ``name=key=value:key=value`` item.
+
+    The effect class is the one registered under ``name``, or ``cls`` when
+    given (for a class that is not registered yet; its ``name`` must match).
+    """
     name, _, rest = item.strip().partition("=")
     name = name.strip()
     if not name:
         raise SpecError(f'empty effect name in "{item}"')
-    cls = effect_class(name)
-    declared = {p.name: p for p in cls.params}
-    values: dict[str, Any] = {}
-    for pair in filter(None, (p.strip() for p in split_top(rest, ":"))) if rest else []:
-        key, eq, text = pair.partition("=")
-        key = key.strip()
-        if not eq:
-            raise SpecError(
-                f'"{pair}" in effect "{name}" is not key=value. Known keys: {", ".join(declared) or "(none)"}'
-            )
-        if key not in declared:
-            from .errors import suggest
-
-            raise SpecError(suggest(key, declared, f'parameter of effect "{name}"'))
-        if key in values:
-            raise SpecError(f'parameter "{key}" of effect "{name}" is given twice')
-        values[key] = declared[key].parse(text)
-    return cls(**values)
+    if cls is None:
+        cls = effect_class(name)
+    elif name != cls.name:
+        raise SpecError(f'spec item "{item}" names effect "{name}", expected "{cls.name}"')
+    return cls(**parse_params(cls.params, split_top(rest, ":") if rest else [], f'effect "{name}"'))
 
 
 def parse_spec(spec: str) -> list[Effect]:
@@ -98,66 +116,3 @@ def parse_spec(spec: str) -> list[Effect]:
     if not effects:  # only commas
         raise empty
     return effects
-
-
-def load_chain(spec_or_preset: str, seed: int | None = None):
-    """A Chain from a spec string, a preset file (.toml/.json) or a registered preset name."""
-    from .chain import Chain
-    from .plugins import preset, registry
-
-    text = spec_or_preset.strip()
-    path = Path(text)
-    if path.suffix.lower() in (".toml", ".json"):
-        if not path.is_file():
-            raise SpecError(f"no such preset file: {path}")
-        try:
-            raw = path.read_bytes()
-            data = tomllib.loads(raw.decode()) if path.suffix.lower() == ".toml" else json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise SpecError(f"cannot parse preset {path}: {exc}") from None
-        chain = Chain.from_dict(data)
-    elif "=" not in text and "," not in text and text in registry().presets:
-        chain = preset(text)
-    else:
-        chain = Chain.from_spec(text)
-    if seed is not None:
-        chain.seed = seed
-    return chain
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise VcfxError(f"cannot write {value!r} to a preset")
-
-
-def write_preset(chain, path: str | Path) -> Path:
-    """Write ``chain`` (seed included) as a TOML or JSON preset, atomically."""
-    from .files import atomic_path
-
-    path = Path(path)
-    data = chain.to_dict()
-    if path.suffix.lower() == ".json":
-        text = json.dumps(data, indent=2) + "\n"
-    elif path.suffix.lower() == ".toml":
-        lines = [f"seed = {data['seed']}", ""] if "seed" in data else []
-        for domain, options in data.get("options", {}).items():
-            lines.append(f"[options.{domain}]")
-            lines += [f"{k} = {_toml_value(v)}" for k, v in options.items()]
-            lines.append("")
-        for eff in data["effects"]:
-            lines.append("[[effects]]")
-            lines += [f"{k} = {_toml_value(v)}" for k, v in eff.items() if v is not None]
-            lines.append("")
-        text = "\n".join(lines)
-    else:
-        raise SpecError(f'preset files end in .toml or .json, got "{path.name}"')
-    with atomic_path(path) as tmp:
-        tmp.write_text(text)
-    return path

@@ -25,7 +25,11 @@ import numpy as np
 import soundfile as sf
 
 from .audio import Audio
-from .errors import AudioError, EffectError
+from .chain import Chain
+from .effect import Effect
+from .errors import AudioError, EffectError, ParameterError
+from .files import (atomic_path, check_clipping, check_folder, check_output_path, open_audio, open_for_writing,
+                    output_format, read_block, subtype_for)
 from .parallel import single_threaded, threads
 
 __all__ = ["stream_file", "stream_audio", "chunk_bounds", "DEFAULT_CHUNK_S"]
@@ -125,10 +129,6 @@ def _run_chunks(chain, read, frames: int, sample_rate: int, chunk_s: float, work
 
 def _checked(chain, chunk_s, workers):
     """The chain as a Chain, or a ParameterError for arguments the stream cannot use."""
-    from .chain import Chain
-    from .effect import Effect
-    from .errors import ParameterError
-
     if not isinstance(chain, Effect):
         raise ParameterError(f"chain={chain!r} is not a vcfx.Chain or vcfx.Effect")
     if isinstance(chunk_s, bool) or not isinstance(chunk_s, (int, float)) or not chunk_s > 0 or chunk_s == float("inf"):
@@ -172,43 +172,27 @@ def stream_file(chain, in_path: str | os.PathLike, out_path: str | os.PathLike, 
     -------
     pathlib.Path
     """
-    from .files import atomic_path, open_for_writing, same_file
-
     chain = _checked(chain, chunk_s, workers)
     in_path, out_path = Path(in_path), Path(out_path)
-    if out_path.resolve() == in_path.resolve() or same_file(in_path, out_path):
-        raise AudioError(f"{out_path} is the input file; the input is never overwritten")
-    source = _open(in_path)
+    check_output_path(out_path, [in_path])
+    subtype, _ = subtype_for(out_path, subtype, peak=None)  # the peak is known only at the end
+    fmt, subtype = output_format(out_path, subtype)
+    check_folder(out_path)
+    source = open_audio(in_path)
     frames, rate, channels = source.frames, source.samplerate, source.channels
-    if frames == 0:
-        raise AudioError(f"{in_path} holds no audio (0 frames)")
-
     lock = threading.Lock()
 
     def read(a: int, b: int) -> np.ndarray:
         with lock:  # chunks are read from worker threads
-            source.seek(a)
-            x = source.read(b - a, dtype="float32", always_2d=True).T
-        if x.shape[1] != b - a:
-            raise AudioError(f"{in_path} is truncated: expected {b - a} frames at {a}, read {x.shape[1]}")
-        if not np.isfinite(x).all():
-            raise AudioError(f"{in_path} contains non-finite samples (NaN or inf)")
-        return np.ascontiguousarray(x)
+            return read_block(source, a, b)
 
-    fmt = out_path.suffix.lstrip(".").upper()
-    if fmt not in sf.available_formats():
-        raise AudioError(f'cannot write "{out_path.name}": unknown extension "{out_path.suffix}"')
-    if subtype is None:
-        subtype = "FLOAT" if sf.check_format(fmt, "FLOAT") else sf.default_subtype(fmt)
-    pcm = "PCM" in subtype.upper()
     try:
         with atomic_path(out_path) as tmp, source:
             total = chain.resolve(chain.seed).expected_frames(frames, rate)
             done = 0
             with open_for_writing(tmp, rate, channels, subtype, fmt) as out:
                 for piece in _run_chunks(chain, read, frames, rate, chunk_s, workers or threads()):
-                    if pcm and np.abs(piece).max() > 1.0:
-                        raise AudioError(f"the output would clip in {subtype}; write with subtype FLOAT instead")
+                    check_clipping(piece, subtype)
                     out.write(piece.T)
                     done += piece.shape[1]
                     if progress is not None:
@@ -216,20 +200,3 @@ def stream_file(chain, in_path: str | os.PathLike, out_path: str | os.PathLike, 
     except sf.LibsndfileError as exc:
         raise AudioError(f"cannot write {out_path}: {exc}") from None
     return out_path
-
-
-def _open(path: Path) -> sf.SoundFile:
-    if not path.is_file():
-        raise AudioError(f"no such file: {path}")
-    from .files import _check_wav_data_size
-
-    try:
-        source = sf.SoundFile(str(path))
-    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
-        raise AudioError(f"cannot read {path} as audio: {exc}") from None
-    try:
-        _check_wav_data_size(path)  # libsndfile would quietly stream what is there
-    except AudioError:
-        source.close()
-        raise
-    return source

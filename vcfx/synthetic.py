@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from importlib import resources
 
 import numpy as np
-from .audio import Audio
+
+from .audio import Audio, load
 
 __all__ = ["SyntheticVoice", "synthetic_voice", "example_voice", "EXAMPLE_VOICE_TEXT"]
 
@@ -122,7 +123,5 @@ def example_voice() -> Audio:
 
     The sentence is :data:`EXAMPLE_VOICE_TEXT`, rendered with espeak-ng.
     """
-    from .files import read_audio
-
     with resources.as_file(resources.files("vcfx") / "data" / "example_voice.flac") as path:
-        return read_audio(path)
+        return load(path)

@@ -63,6 +63,9 @@ from .chain import Chain, _length_ok
 from .effect import WAVEFORM, Configurable, Effect
 from .errors import AudioError, ParameterError, VcfxError
 from .params import Param
+from .plugins import registry
+from .spec import parse_effect
+from .synthetic import synthetic_voice
 
 __all__ = [
     "SAMPLE_RATES",
@@ -98,7 +101,6 @@ def _label(effect: Configurable) -> str:
 
 def _voice(sample_rate: int, channels: int = 1, frames: int | None = None) -> Audio:
     """A vowel-like test voice; channel ``i`` has its own pitch, so channels differ."""
-    from .synthetic import synthetic_voice
 
     voices = [
         synthetic_voice(DURATION_S, sample_rate, f0_hz=(140.0 + 40.0 * i, 220.0 - 30.0 * i)).audio.samples[0]
@@ -225,8 +227,6 @@ def _check_param(who: str, cls: type, p: Param) -> None:
 
 
 def _check_domains(who: str, cls: type[Effect]) -> None:
-    from .plugins import registry
-
     domains = cls.domains
     if not isinstance(domains, tuple) or not domains or not all(isinstance(d, str) for d in domains):
         raise ContractError(f"{who}: domains must be a non-empty tuple of names, e.g. ('waveform',)")
@@ -259,8 +259,6 @@ def check_round_trip(effect: Effect) -> None:
     Uses the registry's parser when the class is registered under its name,
     so the spec is read exactly as ``vcfx apply --chain`` would read it.
     """
-    from .plugins import registry
-
     cls = type(effect)
     who = _label(effect)
     try:
@@ -283,28 +281,11 @@ def check_round_trip(effect: Effect) -> None:
     except VcfxError as exc:
         raise ContractError(f"{who}: to_spec() failed: {exc}") from exc
     try:
-        parsed = Chain.from_spec(spec)[0] if registered else _parse_item(cls, spec)
+        parsed = Chain.from_spec(spec)[0] if registered else parse_effect(spec, cls)
     except VcfxError as exc:
         raise ContractError(f"{who}: to_spec() gave {spec!r}, which does not parse: {exc}") from exc
     if parsed != effect:
         raise ContractError(f"{who}: to_spec() gave {spec!r}, which parses as {parsed!r}")
-
-
-def _parse_item(cls: type[Effect], item: str) -> Effect:
-    """Parse ``name=key=value:...`` for a class that is not registered (yet), as the host does."""
-    from .spec import split_top
-
-    name, _, rest = item.partition("=")
-    if name != cls.name:
-        raise ParameterError(f"spec item {item!r} does not start with {cls.name!r}")
-    declared = {p.name: p for p in cls.params}
-    values = {}
-    for pair in filter(None, split_top(rest, ":")) if rest else []:
-        key, _, text = pair.partition("=")
-        if key not in declared:
-            raise ParameterError(f"unknown parameter {key!r}")
-        values[key] = declared[key].parse(text)
-    return cls(**values)
 
 
 # -- running -----------------------------------------------------------------------
@@ -352,8 +333,6 @@ def check_silence(effect: Effect, sample_rate: int = 22050, seed: int = 0) -> No
 
 
 def _shortest(effect: Effect, sample_rate: int) -> int:
-    from .plugins import registry
-
     need = effect.min_frames(sample_rate)
     if WAVEFORM not in effect.domains:
         domains = registry().domains
