@@ -177,15 +177,17 @@ def holds_unit_range(subtype: str) -> bool:
     return "PCM" in subtype or subtype in _UNIT_RANGE_SUBTYPES
 
 
-def check_clipping(samples: np.ndarray, subtype: str) -> None:
-    """Refuse samples outside ``[-1, 1]`` for a subtype that would clip them."""
+def check_clipping(samples: np.ndarray, subtype: str, fmt: str = "WAV") -> None:
+    """Refuse samples outside ``[-1, 1]`` for a subtype that would clip them (in format ``fmt``)."""
     if not holds_unit_range(subtype):
         return
     clipping = int(np.count_nonzero(np.abs(samples) > 1.0))
     if clipping:
         peak = float(np.abs(samples).max())
-        raise AudioError(f"{clipping} samples would clip in {subtype} (peak {peak:.3f} > 1.0); "
-                         "lower the level, or save with subtype='FLOAT'")
+        fix = ("save with subtype='FLOAT'" if sf.check_format(fmt, "FLOAT")
+               else "write a format that holds 32-bit float (.wav, .aiff, .caf) with subtype='FLOAT'")
+        raise AudioError(f"{clipping} samples would clip in {subtype} (peak {peak:.3f} > 1.0); lower the level, "
+                         f"or {fix}")
 
 
 def subtype_for(path: Path, subtype: str | None, peak: float | None) -> tuple[str | None, str | None]:
@@ -291,7 +293,7 @@ def write_audio(samples: np.ndarray, sample_rate: int, path: Path, subtype: str 
     path = Path(path)
     fmt, subtype = output_format(path, subtype)
     check_folder(path)
-    check_clipping(samples, subtype)
+    check_clipping(samples, subtype, fmt)
     with atomic_path(path) as tmp:
         try:
             with open_for_writing(tmp, sample_rate, samples.shape[0], subtype, fmt) as f:

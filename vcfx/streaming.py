@@ -192,7 +192,7 @@ def stream_file(chain, in_path: str | os.PathLike, out_path: str | os.PathLike, 
             done = 0
             with open_for_writing(tmp, rate, channels, subtype, fmt) as out:
                 for piece in _run_chunks(chain, read, frames, rate, chunk_s, workers or threads()):
-                    check_clipping(piece, subtype)
+                    check_clipping(piece, subtype, fmt)
                     out.write(piece.T)
                     done += piece.shape[1]
                     if progress is not None:
