@@ -1,6 +1,6 @@
 """The host is a stack: every module imports only from the layers below it, function-level imports included.
 
-The layers are the architecture (docs/plugins.md shows them); a new module
+The layers are the architecture (docs/architecture.md shows them); a new module
 must be placed in one. An import that goes up is allowed only as a
 documented convenience: inside a function, marked ``# convenience: why`` on
 its line, where calling up is the point of the method (``effect(audio)``
@@ -183,3 +183,12 @@ def test_function_level_imports_of_host_modules_say_why():
             if "#" not in line:
                 silent.append(f"{imp.module}.py:{imp.line}: {line.strip()}")
     assert silent == []
+
+
+def test_the_architecture_page_shows_these_layers():
+    import re
+
+    page = (HOST.parent / "docs" / "architecture.md").read_text()
+    rows = re.findall(r"^\| (\d+) \| ([^|]+) \|", page, flags=re.M)
+    documented = {int(n): set(re.findall(r"`(\w+)`", names)) for n, names in rows}
+    assert documented == dict(enumerate(LAYERS))
