@@ -238,6 +238,8 @@ def batch(
     in_dir, out_dir = Path(in_dir), Path(out_dir)
     if engine not in ENGINES:
         raise ParameterError(f"engine={engine!r} is not one of {', '.join(ENGINES)}")
+    if scheduler and engine != "dask":
+        raise ParameterError(f"scheduler={scheduler!r} needs engine='dask', got engine={engine!r}")
     for name, value, low in (("copies", copies, 1), ("jobs", jobs, 1), ("seed", seed, 0)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ParameterError(f"{name}={value!r} must be an integer >= {low}")

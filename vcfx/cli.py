@@ -244,11 +244,7 @@ def slice_command(input_path, outdir, params, chain_spec, seed, stem, subtype):
 
 
 def _param_rows(cls) -> list[dict]:
-    return [
-        {"name": p.name, "type": p.type.__name__, "default": p.to_json(p.default), "range": p.range_text,
-         "unit": p.unit, "curve": p.curve, "doc": p.doc}
-        for p in cls.params
-    ]
+    return [p.describe() for p in cls.params]
 
 
 def _effect_table() -> list[dict]:
@@ -364,8 +360,6 @@ def batch(in_dir, out_dir, chain_spec, jobs, copies, seed, engine, scheduler, pa
     finished files and retries failed ones. The exit status is 1 when any
     file failed.
     """
-    if scheduler and engine != "dask":
-        raise click.BadParameter("--scheduler needs --engine dask", param_hint="'--scheduler'")
     chain = _chain(chain_spec, None)
     result = run_batch(in_dir, out_dir, chain, copies=copies, seed=seed, jobs=jobs, engine=engine,
                        scheduler=scheduler, pattern=pattern, subtype=subtype, quiet=_State.quiet)

@@ -326,6 +326,13 @@ class Param:
             return f'"{text}"'
         return text
 
+    def describe(self) -> dict[str, Any]:
+        """The declaration as JSON-friendly data, as ``vcfx effects --json`` lists it."""
+        return {"name": self.name, "type": self.type.__name__, "default": self.to_json(self.default),
+                "range": self.range_text, "low": self.low, "high": self.high,
+                "choices": list(self.choices) if self.choices else None, "unit": self.unit,
+                "optional": self.optional, "curve": self.curve, "doc": self.doc}
+
     def to_json(self, value: Any) -> Any:
         """A JSON/TOML-friendly form of ``value``."""
         if isinstance(value, Curve):
