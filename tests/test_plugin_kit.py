@@ -9,6 +9,8 @@ another plugin package's, never.
 from __future__ import annotations
 
 import ast
+import dataclasses
+import re
 from pathlib import Path
 
 import numpy as np
@@ -197,3 +199,18 @@ def test_pause_appends_silence_and_keeps_the_voice_level(world_plugin):
     rms = lambda x: float(np.sqrt(np.mean(np.square(x, dtype=np.float64))))  # noqa: E731
     assert rms(head) == pytest.approx(rms(voice.samples[0]), rel=0.01)
     assert np.abs(tail).max() < 1e-3 * np.abs(voice.samples).max()
+
+
+def test_the_world_page_documents_every_field_method_and_option():
+    """docs/domains.md is the WORLD contract: a field, public method or option missing from it is undocumented."""
+    page = (ROOT / "docs" / "domains.md").read_text(encoding="utf-8")
+    for cls in (vcfx_world.WorldState, vcfx_world.WorldFeatures):
+        names = [f.name for f in dataclasses.fields(cls)]
+        names += [n for n, v in vars(cls).items() if not n.startswith("_") and callable(getattr(cls, n))]
+        for name in names:
+            assert re.search(rf"`({cls.__name__}\.)?{name}\b", page), f"{cls.__name__}.{name} is not in docs/domains.md"
+    for option in vcfx_world.WorldDomain.option_params:
+        assert f"`{option.name}`" in page, option.name
+    for name in vcfx_world.__all__:
+        assert name in page or name in ("FormantShift", "PitchShift", "PitchVariance"), name
+    assert "<!-- include: tests/world_effects.py -->" in page
