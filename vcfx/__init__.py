@@ -22,8 +22,10 @@ from .errors import (
     PluginLoadWarning,
     SpecError,
     VcfxError,
+    unknown_name_message,
 )
 from .hookspecs import hookimpl
+from .parallel import threads
 from .params import Curve, Param, at_times
 from .plugins import domain, effect, effect_class, effects, list_plugins, preset, presets, slicer, slicers
 from .slicer import Slicer
@@ -101,5 +103,7 @@ __all__ = [
     "list_plugins",
     "preset",
     "presets",
+    "threads",
+    "unknown_name_message",
 ]
 

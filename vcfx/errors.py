@@ -13,7 +13,7 @@ __all__ = [
     "PluginError",
     "EffectError",
     "PluginLoadWarning",
-    "suggest",
+    "unknown_name_message",
 ]
 
 
@@ -45,10 +45,17 @@ class PluginLoadWarning(UserWarning):
     """A plugin could not be loaded; the other plugins keep working."""
 
 
-def suggest(name: str, known: Iterable[str], what: str) -> str:
-    """Build ``unknown <what> "name"; did you mean "x"? Known: a, b`` text."""
+def unknown_name_message(name: str, known: Iterable[str], what: str) -> str:
+    """The message for a name that is not one of ``known``: the closest match, then every known name.
+
+    >>> unknown_name_message("revrb", ["noise", "reverb"], "effect")
+    'unknown effect "revrb"; did you mean "reverb"? Known: noise, reverb'
+    """
     known = sorted(known)
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     hint = f'; did you mean "{close[0]}"?' if close else "."
     listing = ", ".join(known) if known else "(none)"
     return f'unknown {what} "{name}"{hint} Known: {listing}'
+
+
+suggest = unknown_name_message  # the name the host modules call it by

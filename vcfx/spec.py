@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .effect import Effect
-from .errors import SpecError, suggest
+from .errors import SpecError, unknown_name_message
 from .params import Param
 from .plugins import effect_class
 
@@ -83,7 +83,7 @@ def parse_params(params: Iterable[Param], pairs: Iterable[str], owner: str) -> d
         if not eq:
             raise SpecError(f'"{pair}" in {owner} is not key=value. Known keys: {", ".join(declared) or "(none)"}')
         if key not in declared:
-            raise SpecError(suggest(key, declared, f"parameter of {owner}"))
+            raise SpecError(unknown_name_message(key, declared, f"parameter of {owner}"))
         if key in values:
             raise SpecError(f'parameter "{key}" of {owner} is given twice')
         values[key] = declared[key].parse(text)

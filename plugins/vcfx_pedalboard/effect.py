@@ -10,7 +10,6 @@ import numpy as np
 import pedalboard
 
 import vcfx
-from vcfx.errors import suggest
 
 _CONTAINERS = {"Chain", "Mix", "Pedalboard", "PluginContainer", "Plugin", "ExternalPlugin",
                "VST3Plugin", "AudioUnitPlugin", "IIRFilter"}
@@ -106,7 +105,7 @@ class PluginParam(vcfx.Param):
                 f"{self.name}={value!r} is neither a pedalboard plugin name nor a pedalboard.Plugin object"
             )
         if value not in BUILTIN_PLUGINS:
-            raise vcfx.ParameterError(suggest(value, BUILTIN_PLUGINS, "pedalboard plugin")
+            raise vcfx.ParameterError(vcfx.unknown_name_message(value, BUILTIN_PLUGINS, "pedalboard plugin")
                                       + ". For a VST3 or Audio Unit, give path= instead")
         return value
 
@@ -171,7 +170,7 @@ def build_builtin(name: str, settings: dict[str, str]) -> pedalboard.Plugin:
     known = plugin_parameters(plugin)
     for key, text in settings.items():
         if key not in known:
-            raise vcfx.ParameterError(suggest(key, known, f"parameter of {label}"))
+            raise vcfx.ParameterError(vcfx.unknown_name_message(key, known, f"parameter of {label}"))
         value = _convert(text, getattr(plugin, key), key, label)
         try:
             setattr(plugin, key, value)

@@ -1,14 +1,27 @@
-"""WORLD vocoder domain and the effects that work on its features."""
+"""WORLD vocoder domain and the effects that work on its features.
+
+A WORLD effect of another package needs only the names exported here and
+``vcfx`` (see the "WORLD domain" page of the documentation).
+"""
 
 import vcfx
 
 from .domain import WorldDomain
-from .features import WorldFeatures, WorldState
+from .features import WorldFeatures, WorldState, envelope_power, frame_power
 from .formant_shift import FormantShift
 from .pitch_shift import PitchShift
 from .pitch_variance import PitchVariance
 
-__all__ = ["WorldDomain", "WorldFeatures", "WorldState", "FormantShift", "PitchShift", "PitchVariance"]
+__all__ = [
+    "WorldDomain",
+    "WorldFeatures",
+    "WorldState",
+    "envelope_power",
+    "frame_power",
+    "FormantShift",
+    "PitchShift",
+    "PitchVariance",
+]
 
 
 @vcfx.hookimpl

@@ -8,10 +8,9 @@ import numpy as np
 import pyworld
 
 import vcfx
-from vcfx.errors import ParameterError
 
 from .f0 import raise_octave_errors, track_f0
-from .features import WorldFeatures, envelope_power
+from .features import WorldFeatures
 from .pool import pool_map
 
 F0_METHODS = ("dio", "harvest")
@@ -49,10 +48,10 @@ def analysis_options(ctx: vcfx.Context) -> dict[str, Any]:
     declared = {p.name: p for p in OPTION_PARAMS}
     unknown = sorted(set(given) - set(declared))
     if unknown:
-        raise ParameterError(f"unknown world option {unknown}; known: {', '.join(declared)}")
+        raise vcfx.ParameterError(f"unknown world option {unknown}; known: {', '.join(declared)}")
     opts = {name: p.validate(given.get(name, p.default)) for name, p in declared.items()}
     if opts["f0_floor_hz"] >= opts["f0_ceil_hz"]:
-        raise ParameterError(
+        raise vcfx.ParameterError(
             f"f0_floor_hz={opts['f0_floor_hz']} must be below f0_ceil_hz={opts['f0_ceil_hz']}"
         )
     return opts
@@ -114,7 +113,5 @@ def analyze_channels(xs: list[np.ndarray], sample_rate: int, opts: dict[str, Any
     features = []
     for c, (x, (f0, periodic)) in enumerate(zip(xs, checked)):
         sp, ap = joined(by_estimate[spectral_envelope], c), joined(by_estimate[aperiodicity], c)
-        features.append(WorldFeatures(f0, sp, ap, input_rms=float(np.sqrt(np.mean(np.square(x)))),
-                                      envelope_power=envelope_power(sp), source=x, analysed=(sp, ap),
-                                      periodicity=periodic))
+        features.append(WorldFeatures.analysed(f0, sp, ap, source=x, periodicity=periodic))
     return features

@@ -1,15 +1,28 @@
-"""What the WORLD domain holds: f0, spectral envelope and aperiodicity per channel."""
+"""What the WORLD domain holds: f0, spectral envelope and aperiodicity per channel, and how effects change it.
+
+The contract is written out for effect authors in the "WORLD domain" page of
+the documentation (docs/domains.md).
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+import vcfx
+
+
 @dataclass
 class WorldFeatures:
     """WORLD features of one channel.
+
+    Effects may replace or change in place ``f0``, ``spectral_envelope``,
+    ``aperiodicity`` and ``periodicity``; the other fields describe the
+    analysis and are left alone.
 
     Attributes
     ----------
@@ -28,13 +41,16 @@ class WorldFeatures:
         that change the envelope's power change the output level by the
         same ratio.
     source : np.ndarray, optional
-        The analysed samples. A channel with no voiced frame whose envelope,
-        aperiodicity and length no effect replaced is passed through as
-        these samples: resynthesis would only turn its noise into other noise.
+        The analysed samples, which synthesis returns as they are for a
+        channel that :meth:`is_untouched`.
     periodicity : np.ndarray [shape=(frames,)], optional
         How clearly each voiced frame repeats at its analysed period
-        (:func:`periodicity`); 0 where unvoiced. Effects that change the
-        number of frames resample it with them.
+        (normalised autocorrelation at one period, as in Praat's voicing
+        decision); 0 where unvoiced. :meth:`resampled` and
+        :meth:`WorldState.set_length` keep it frame for frame with f0.
+    fingerprint : str, optional
+        Digest of the envelope and aperiodicity as analysed, kept only for a
+        channel analysed with no voiced frame (see :meth:`is_untouched`).
     """
 
     f0: np.ndarray
@@ -44,19 +60,69 @@ class WorldFeatures:
     input_rms: float | None = None
     envelope_power: float | None = None
     source: np.ndarray | None = field(default=None, repr=False)
-    analysed: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
     periodicity: np.ndarray | None = field(default=None, repr=False)
+    fingerprint: str | None = field(default=None, repr=False)
 
-    def untouched_unvoiced(self, frames: int) -> bool:
-        """No voiced frame, and envelope, aperiodicity and length as analysed."""
-        return (
-            self.source is not None
-            and self.analysed is not None
-            and len(self.source) == frames
-            and not np.any(self.f0)
-            and self.spectral_envelope is self.analysed[0]
-            and self.aperiodicity is self.analysed[1]
-        )
+    @classmethod
+    def analysed(cls, f0: np.ndarray, spectral_envelope: np.ndarray, aperiodicity: np.ndarray, source: np.ndarray,
+                 periodicity: np.ndarray | None = None) -> WorldFeatures:
+        """Features of the analysed samples ``source``, with the level and fingerprint synthesis compares against."""
+        return cls(f0, spectral_envelope, aperiodicity,
+                   input_rms=float(np.sqrt(np.mean(np.square(source)))),
+                   envelope_power=envelope_power(spectral_envelope), source=source, periodicity=periodicity,
+                   fingerprint=None if np.any(f0) else _digest(spectral_envelope, aperiodicity))
+
+    def is_untouched(self, frames: int) -> bool:
+        """Whether synthesis may return :attr:`source` as it is instead of resynthesizing the channel.
+
+        True only for a channel that was analysed with no voiced frame, still
+        has none, still lasts ``frames`` samples, and whose envelope and
+        aperiodicity hold exactly the values analysed. Contents are compared,
+        not objects: an array changed in place counts as changed, and a new
+        array with the analysed values does not. A voiced channel is always
+        resynthesized, changed or not.
+        """
+        return (self.source is not None and self.fingerprint is not None and len(self.source) == frames
+                and not np.any(self.f0)
+                and _digest(self.spectral_envelope, self.aperiodicity) == self.fingerprint)
+
+    def resampled(self, positions: np.ndarray) -> WorldFeatures:
+        """These features read at fractional frame ``positions``: output frame ``j`` is input frame ``positions[j]``.
+
+        The spectral envelope is interpolated in log power and the
+        aperiodicity linearly. f0 is interpolated in log frequency only
+        between two voiced frames; next to an unvoiced frame (f0 = 0) the
+        nearer frame is taken, so voicing boundaries stay sharp and no glide
+        from 0 Hz appears. Periodicity takes the nearer frame. Positions past
+        the last frame read the last frame.
+
+        Parameters
+        ----------
+        positions : np.ndarray [shape=(new_frames,)]
+            Non-negative input frame of each output frame.
+
+        Returns
+        -------
+        WorldFeatures
+            A copy with ``len(positions)`` frames; the analysis fields are kept.
+        """
+        n_in = len(self.f0)
+        pos = np.minimum(np.asarray(positions, dtype=np.float64), n_in - 1)
+        i0 = np.floor(pos).astype(int)
+        i1 = np.minimum(i0 + 1, n_in - 1)
+        w = pos - i0
+        f0_0, f0_1 = self.f0[i0], self.f0[i1]
+        voiced = (f0_0 > 0) & (f0_1 > 0)
+        nearest = np.where(w < 0.5, f0_0, f0_1)
+        glide = np.exp2((1 - w) * np.log2(np.where(voiced, f0_0, 1.0)) + w * np.log2(np.where(voiced, f0_1, 1.0)))
+        f0 = np.where(voiced, glide, nearest)
+        wc = w[:, np.newaxis]
+        sp = _interpolate_rows(np.log(np.maximum(self.spectral_envelope, 1e-300)), i0, wc)
+        np.exp(sp, out=sp)
+        ap = _interpolate_rows(np.asarray(self.aperiodicity, dtype=np.float64), i0, wc)
+        periodicity = None if self.periodicity is None else np.where(w < 0.5, self.periodicity[i0],
+                                                                     self.periodicity[i1])
+        return dataclasses.replace(self, f0=f0, spectral_envelope=sp, aperiodicity=ap, periodicity=periodicity)
 
 
 @dataclass
@@ -66,15 +132,18 @@ class WorldState:
     Attributes
     ----------
     channels : list of WorldFeatures
+        One per channel of the audio, each with the same number of frames.
     sample_rate : int
         Rate of the audio (and of synthesis).
     frame_period_ms : float
         Time between frames.
     frames : int
-        Number of samples synthesis must return; effects that change the
-        duration (tempo) update it.
+        Number of samples synthesis returns. An effect that changes the
+        duration declares the new one with :meth:`set_length` (or
+        :meth:`resample`).
     options : dict
-        The analysis options used.
+        The analysis options used: ``f0_method``, ``f0_floor_hz``,
+        ``f0_ceil_hz``, ``frame_period_ms``.
     """
 
     channels: list[WorldFeatures]
@@ -88,6 +157,45 @@ class WorldState:
         n = len(self.channels[channel].f0)
         return np.arange(n) * (self.frame_period_ms / 1000.0)
 
+    def frames_for(self, samples: int) -> int:
+        """Number of WORLD frames that ``samples`` samples take, counted as the analysis counts them."""
+        return int(1000.0 * samples / self.sample_rate / self.frame_period_ms) + 1
+
+    def set_length(self, frames: int) -> None:
+        """Declare a new duration: synthesis returns ``frames`` samples.
+
+        Call it after giving every channel's f0, envelope and aperiodicity
+        ``frames_for(frames)`` frames. A channel's periodicity still at its
+        old number of frames is resampled to the new one as if the frames had
+        been stretched evenly; an effect that knows better sets it first.
+
+        Raises
+        ------
+        vcfx.EffectError
+            When ``frames`` is not a positive whole number, or a channel's f0
+            does not have ``frames_for(frames)`` frames.
+        """
+        if isinstance(frames, bool) or not isinstance(frames, (int, np.integer)) or frames < 1:
+            raise vcfx.EffectError(f"set_length(frames={frames!r}): frames must be a whole number of samples, >= 1")
+        n = self.frames_for(frames)
+        for c, ch in enumerate(self.channels):
+            if len(ch.f0) != n:
+                raise vcfx.EffectError(f"set_length(frames={frames}): {frames} samples take {n} frames, but channel "
+                                       f"{c} has {len(ch.f0)}; give every channel {n} frames first")
+            if ch.periodicity is not None and len(ch.periodicity) != n:
+                ch.periodicity = _stretch_evenly(ch.periodicity, n)
+        self.frames = int(frames)
+
+    def resample(self, frames: int, positions: np.ndarray) -> None:
+        """Change the duration to ``frames`` samples, every channel read at ``positions`` (:meth:`WorldFeatures.resampled`).
+
+        ``positions`` holds the input frame of each of the
+        ``frames_for(frames)`` output frames: ``np.arange(n) * rate`` plays
+        ``rate`` times as fast.
+        """
+        self.channels = [ch.resampled(positions) for ch in self.channels]
+        self.set_length(frames)
+
 
 def frame_power(spectral_envelope: np.ndarray) -> np.ndarray:
     """Mean-square level of each frame described by a power spectral envelope (Parseval)."""
@@ -98,3 +206,30 @@ def frame_power(spectral_envelope: np.ndarray) -> np.ndarray:
 def envelope_power(spectral_envelope: np.ndarray) -> float:
     """Mean of :func:`frame_power` over all frames."""
     return float(frame_power(spectral_envelope).mean())
+
+
+def _digest(*arrays: np.ndarray) -> str:
+    """Digest of the arrays' shapes, types and contents."""
+    h = hashlib.blake2b(digest_size=16)
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(a.data)
+    return h.hexdigest()
+
+
+def _interpolate_rows(values: np.ndarray, i0: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Rows ``i0 + w`` of ``values``, linearly interpolated (``i0`` + 1 past the end reads the last row)."""
+    step = np.diff(values, axis=0, append=values[-1:])
+    out = values[i0]
+    rise = step[i0]
+    rise *= w
+    out += rise
+    return out
+
+
+def _stretch_evenly(values: np.ndarray, n: int) -> np.ndarray:
+    """``values`` at ``n`` evenly spread positions, each the nearer frame."""
+    if n == 1 or len(values) < 2:
+        return np.resize(values[:1], n)
+    return values[np.rint(np.arange(n) * ((len(values) - 1) / (n - 1))).astype(int)]

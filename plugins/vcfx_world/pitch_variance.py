@@ -9,14 +9,14 @@ import vcfx
 from .features import WorldFeatures, WorldState
 
 CLEARLY_PERIODIC = 0.45
-"""Frames at least this periodic set the centre (see :func:`vcfx_world.f0.periodicity`)."""
+"""Frames at least this periodic set the centre (see :attr:`WorldFeatures.periodicity`)."""
 
 
 def centre(ch: WorldFeatures) -> float:
     """Mean log2 f0 of the clearly periodic voiced frames (of every voiced frame if none is, or if unknown).
 
     Periodicity is unknown when the features carry none, or none frame by
-    frame (an effect changed the number of frames without resampling it).
+    frame (features built by hand).
     """
     voiced = ch.f0 > 0
     known = ch.periodicity is not None and len(ch.periodicity) == len(ch.f0)

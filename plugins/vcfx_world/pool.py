@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 
-from vcfx.parallel import threads
+import vcfx
 
 _EXECUTORS: dict[int, ThreadPoolExecutor] = {}
 
@@ -18,9 +18,9 @@ def _executor(size: int) -> ThreadPoolExecutor:
 
 
 def pool_map(fn, *iterables) -> list:
-    """``list(map(fn, ...))``, on :func:`vcfx.parallel.threads` WORLD threads when there are several items."""
+    """``list(map(fn, ...))``, on :func:`vcfx.threads` WORLD threads when there are several items."""
     items = list(zip(*iterables))
-    size = threads()
+    size = vcfx.threads()
     if len(items) < 2 or size < 2:
         return [fn(*args) for args in items]
     return list(_executor(size).map(fn, *zip(*items)))

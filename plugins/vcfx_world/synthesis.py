@@ -40,6 +40,10 @@ def check_state(state: "WorldState", bins: int) -> None:
         if not (len(f0) == sp.shape[0] == ap.shape[0]) or not (sp.shape[1] == ap.shape[1] == bins):
             raise vcfx.EffectError(f"{where}: features must be shaped ({len(f0)}, {bins}) like the analysis, got "
                                    f"envelope {sp.shape} and aperiodicity {ap.shape}")
+        if len(f0) != state.frames_for(state.frames):
+            raise vcfx.EffectError(f"{where}: {len(f0)} frames, but {state.frames} samples take "
+                                   f"{state.frames_for(state.frames)}; an effect that changes the duration "
+                                   f"declares it with WorldState.set_length")
         if len(f0) < 2:
             raise vcfx.EffectError(f"{where}: at least 2 frames are needed to synthesize, got {len(f0)}")
         if not (np.isfinite(f0).all() and np.isfinite(sp).all() and np.isfinite(ap).all()):
@@ -223,7 +227,7 @@ def synthesize_channels(channels: list[WorldFeatures], sample_rate: int, period:
     samples analysed.
     """
     plans = {c: _plan_synthesis(feat, sample_rate, period) for c, feat in enumerate(channels)
-             if not feat.silent and not feat.untouched_unvoiced(frames)}
+             if not feat.silent and not feat.is_untouched(frames)}
     jobs = [(c, a, b) for c, plan in plans.items() for a, b in plan.pieces()]
     pieces = pool_map(lambda c, a, b: _synthesize_piece(plans[c], a, b, sample_rate, period), *zip(*jobs)) if jobs else []
     out = []

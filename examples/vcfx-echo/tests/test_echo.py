@@ -15,8 +15,8 @@ def test_keeps_the_host_contracts():
 
 def test_is_registered_through_its_entry_point():
     assert vcfx.effect_class("echo") is Echo
-    info = vcfx.plugins.owner("echo")
-    assert (info.name, info.distribution) == ("echo", "vcfx-echo")
+    [info] = [p for p in vcfx.list_plugins() if "echo" in p.effects]
+    assert (info.name, info.distribution, info.error) == ("echo", "vcfx-echo", None)
 
 
 def test_an_impulse_gives_echoes_at_the_right_times_and_levels():
