@@ -28,11 +28,11 @@ from .hookspecs import hookimpl
 from .parallel import threads
 from .params import Curve, Param, at_times
 from .plugins import domain, effect, effect_class, effects, list_plugins, preset, presets, slicer, slicers
+from .presets import load_chain, write_preset
 from .slicer import Slicer
 from .slicing import Segment, slice_audio, slice_onsets, write_segments
 from .streaming import stream_file
 from .synthetic import example_voice, synthetic_voice
-from .presets import load_chain, write_preset
 
 try:
     __version__ = version("vcfx")
