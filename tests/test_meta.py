@@ -8,8 +8,10 @@
 """
 
 import ast
+import importlib
 import importlib.util
 import re
+import sys
 import textwrap
 import types
 from pathlib import Path
@@ -18,6 +20,7 @@ import pluggy
 import pytest
 import yaml
 
+import vcfx
 from vcfx import hookspecs, plugins
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,6 +37,24 @@ def load(path: Path, name: str):
 
 reference = load(DOCS / "hooks" / "reference.py", "vcfx_docs_reference")
 make_figures = load(DOCS / "make_figures.py", "vcfx_docs_make_figures")
+
+
+def declared_builtins() -> dict[str, str]:
+    """The built-in plugins pyproject.toml ships in the vcfx wheel: entry point name -> module."""
+    toml = importlib.import_module("tomllib" if sys.version_info >= (3, 11) else "tomli")
+    return toml.loads((ROOT / "pyproject.toml").read_text())["project"]["entry-points"]["vcfx"]
+
+
+@pytest.mark.parametrize("name", sorted(declared_builtins()))
+def test_every_builtin_plugin_loads(name, fresh_plugins):
+    """The built-ins ship in the same wheel as the host: one that is missing or fails to load is a bug.
+
+    (The checks below run over what the built-ins register, so a missing one would otherwise go unnoticed.)
+    """
+    loaded = {p.name: p for p in vcfx.list_plugins()}
+    assert name in loaded, f"built-in plugin {name!r} is not loaded; loaded: {sorted(loaded)}"
+    assert loaded[name].error is None, loaded[name].error
+    assert loaded[name].distribution == "vcfx"
 
 
 def builtin(owners: dict) -> list[str]:

@@ -11,17 +11,11 @@ from vcfx.spec import write_preset
 from truth import shift_cents
 
 
-def needs_formant_shift():
-    if "formant_shift" not in vcfx.effects():
-        pytest.skip("formant_shift is not registered")
-
-
 @pytest.mark.parametrize("middle, tail_s", [
     ("pedalboard=plugin=Chorus:settings=rate_hz=2;depth=0.5", 0.0),
     ("pedalboard=plugin=Reverb:settings=room_size=0.8:tail_s=1.5", 1.5),
 ])
 def test_pedalboard_between_world_effects(voice, middle, tail_s):
-    needs_formant_shift()
     chain = vcfx.Chain.from_spec(f"pitch_shift=semitones=3,{middle},formant_shift=ratio=1.1", seed=0)
     assert [d for d, _ in plan(list(chain))] == ["world", "waveform", "world"]
     out = chain(voice.audio)
