@@ -64,6 +64,17 @@ def test_tiny_inputs_keep_their_length_and_layout(frames, name):
     assert (out.channels, out.frames) == (2, frames) and np.isfinite(out.samples).all()
 
 
+def test_a_sample_rate_the_plugin_cannot_take_is_an_audio_error_naming_it():
+    """pedalboard's MP3 codec refuses 96 kHz with a ValueError; the effect says which plugin and rate."""
+    noise = 0.1 * np.random.default_rng(0).standard_normal((1, 9600))
+    with pytest.raises(vcfx.EffectError, match=r'"pedalboard" failed: pedalboard\.MP3Compressor cannot process '
+                                               r"1-channel audio at 96000 Hz: MP3 only supports") as caught:
+        vcfx.effect("pedalboard", plugin="MP3Compressor")(vcfx.Audio(noise, 96000))
+    assert isinstance(caught.value.__cause__, vcfx.AudioError)
+    out = vcfx.effect("pedalboard", plugin="MP3Compressor")(vcfx.Audio(noise, 48000))
+    assert out.frames == 9600 and np.isfinite(out.samples).all()
+
+
 def test_by_name_round_trips_through_spec_dict_and_preset(tmp_path):
     spec = "pedalboard=plugin=Chorus:settings=rate_hz=2;depth=0.5:tail_s=0.5"
     chain = vcfx.Chain.from_spec(spec, seed=3)
