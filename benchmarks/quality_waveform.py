@@ -21,10 +21,9 @@ from scipy import signal
 import vcfx
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests"))  # the judges the tests use: tests/truth.py
 
-from test_tempo import aligned_cents  # noqa: E402
-from truth import cents  # noqa: E402
+from truth import aligned_cents, cents  # noqa: E402
 
 SHARED_AUDIO = Path(os.environ.get("VCFX_SHARED_AUDIO", ROOT.parent / "shared" / "audio"))
 SPEECH_PITCH = {"floor": 100.0, "ceiling": 700.0}

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import vcfx
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from measure import envelope_ratio, f0_change_cents, log_f0_spread, rms_ratio  # noqa: E402
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the judges the tests use: tests/truth.py
+from truth import envelope_ratio, f0_change_cents, log_f0_spread, rms_ratio  # noqa: E402
+
 SPEECH = Path(os.environ.get("VCFX_SHARED_AUDIO", ROOT.parent / "shared" / "audio")) / "speech.wav"
 
 

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -44,11 +45,26 @@ def test_vcfx_plugins_lists_it(installed_echo):
 
 
 def test_its_own_tests_pass(installed_echo, tmp_path):
-    """The package's tests, vcfx.testing's contract checks among them, run from outside this suite."""
-    result = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(PACKAGE / "tests")],
-                 cwd=tmp_path)
+    """The package's tests, vcfx.testing's contract checks among them, run from outside this suite.
+
+    Every test pytest collects there must pass: the collected ids (``--collect-only``) against the
+    outcome of each test case in the run's JUnit report, none skipped, failed or missing.
+    """
+    pytest_cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", str(PACKAGE / "tests")]
+    listing = run(pytest_cmd + ["--collect-only", "-q"], cwd=tmp_path)
+    assert listing.returncode == 0, listing.stdout + listing.stderr
+    collected = [line for line in listing.stdout.splitlines() if "::" in line]
+    assert collected, listing.stdout
+
+    report = tmp_path / "report.xml"
+    result = run(pytest_cmd + ["-q", f"--junitxml={report}"], cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "6 passed" in result.stdout
+    cases = ElementTree.parse(report).getroot().iter("testcase")
+    outcomes = {f"{case.get('classname')}.{case.get('name')}": [child.tag for child in case
+                                                                if child.tag in ("skipped", "failure", "error")]
+                for case in cases}
+    assert len(outcomes) == len(collected), (sorted(outcomes), collected)
+    assert all(not bad for bad in outcomes.values()), outcomes
 
 
 def test_it_runs_in_a_chain_next_to_builtins(installed_echo):

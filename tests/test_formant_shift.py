@@ -1,17 +1,10 @@
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 import vcfx
-from truth import shift_cents
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from measure import envelope_ratio, rms_ratio  # noqa: E402
-
-from vcfx_world.formant_shift import warp  # noqa: E402
-from vcfx_world.features import frame_power  # noqa: E402
+from truth import envelope_ratio, rms_ratio, shift_cents
+from vcfx_world.features import frame_power
+from vcfx_world.formant_shift import warp
 
 SPEECH = {"floor": 100.0, "ceiling": 700.0}
 

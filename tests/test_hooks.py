@@ -72,7 +72,7 @@ def level_at(audio, freq):
     return spectrum[round(freq * audio.frames / audio.sample_rate)]
 
 
-def test_register_domains_gives_a_domain_that_consecutive_effects_share():
+def test_hook_register_domains():
     plugin = SpectrumPlugin()
     plugins.register(plugin, name="test-spectrum")
     try:
@@ -121,7 +121,7 @@ class PresetPlugin:
         register("test_robotic", robotic, "Monotone and lower")
 
 
-def test_register_presets_gives_named_chains():
+def test_hook_register_presets():
     plugins.register(PresetPlugin(), name="test-presets")
     try:
         assert vcfx.presets()["test_robotic"] == "Monotone and lower"

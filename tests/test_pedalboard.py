@@ -11,17 +11,11 @@ from vcfx.presets import write_preset
 from truth import shift_cents
 
 
-def needs_formant_shift():
-    if "formant_shift" not in vcfx.effects():
-        pytest.skip("formant_shift is not registered")
-
-
 @pytest.mark.parametrize("middle, tail_s", [
     ("pedalboard=plugin=Chorus:settings=rate_hz=2;depth=0.5", 0.0),
     ("pedalboard=plugin=Reverb:settings=room_size=0.8:tail_s=1.5", 1.5),
 ])
 def test_pedalboard_between_world_effects(voice, middle, tail_s):
-    needs_formant_shift()
     chain = vcfx.Chain.from_spec(f"pitch_shift=semitones=3,{middle},formant_shift=ratio=1.1", seed=0)
     assert [d for d, _ in plan(list(chain))] == ["world", "waveform", "world"]
     out = chain(voice.audio)
@@ -68,6 +62,17 @@ def test_tiny_inputs_keep_their_length_and_layout(frames, name):
     audio = vcfx.Audio(np.full((2, frames), 0.25), 16000)
     out = vcfx.effect("pedalboard", plugin=name)(audio)
     assert (out.channels, out.frames) == (2, frames) and np.isfinite(out.samples).all()
+
+
+def test_a_sample_rate_the_plugin_cannot_take_is_an_audio_error_naming_it():
+    """pedalboard's MP3 codec refuses 96 kHz with a ValueError; the effect says which plugin and rate."""
+    noise = 0.1 * np.random.default_rng(0).standard_normal((1, 9600))
+    with pytest.raises(vcfx.EffectError, match=r'"pedalboard" failed: pedalboard\.MP3Compressor cannot process '
+                                               r"1-channel audio at 96000 Hz: MP3 only supports") as caught:
+        vcfx.effect("pedalboard", plugin="MP3Compressor")(vcfx.Audio(noise, 96000))
+    assert isinstance(caught.value.__cause__, vcfx.AudioError)
+    out = vcfx.effect("pedalboard", plugin="MP3Compressor")(vcfx.Audio(noise, 48000))
+    assert out.frames == 9600 and np.isfinite(out.samples).all()
 
 
 def test_by_name_round_trips_through_spec_dict_and_preset(tmp_path):

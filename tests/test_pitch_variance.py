@@ -1,14 +1,8 @@
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 import vcfx
-from truth import praat_f0, shift_cents
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from measure import log_f0_spread  # noqa: E402
+from truth import log_f0_spread, praat_f0, shift_cents
 
 SPEECH = {"floor": 75.0, "after_floor": 60.0, "ceiling": 700.0}
 """Praat's default floor for the recording; below WORLD's 71 Hz floor for the output, so that every pitch the

@@ -72,8 +72,6 @@ def test_analyze_reports_the_median_f0_in_the_title(voice):
 
 
 def test_onsets_come_from_the_registered_slicer(voice):
-    if "onsets" not in vcfx.slicers():
-        pytest.skip("no onsets slicer registered")
     syllables = vcfx.synthetic_voice(2.0, 22050, f0_hz=160.0, syllable_rate_hz=3.0).audio
     fig = plotting.analyze_figure(syllables)
     wave = titled(fig)["Waveform"]
@@ -103,14 +101,11 @@ def test_very_short_audio_still_gets_a_figure_with_a_note():
     notes = []
     fig = plotting.analyze_figure(tiny, world=True, notes=notes)
     assert list(titled(fig)) == ["Waveform", "Spectrogram", "RMS", "f0"]
-    if "world" in plugins.registry().domains:
-        assert any("too short for WORLD" in n for n in notes)
+    assert any("too short for WORLD" in n for n in notes)
     plotting.compare_figure(tiny, tiny)
 
 
 def test_world_panels(voice):
-    if "world" not in plugins.registry().domains:
-        pytest.skip("no world domain registered")
     fig = plotting.analyze_figure(voice.audio, world=True)
     axes = titled(fig)
     world = [ax for ax in fig.axes if ax.get_title(loc="left").startswith("WORLD")]

@@ -82,7 +82,7 @@ def test_misspelled_hook_is_caught(fresh_plugins, monkeypatch, tmp_path):
         plugins.reload()
 
 
-def test_plugin_object_registered_in_process(fresh_plugins, voice):
+def test_hook_register_effects(fresh_plugins, voice):
     class Gain(vcfx.Effect):
         name = "test_gain"
         params = (vcfx.Param("factor", float, 1.0, "Gain", low=0.0, high=4.0),)

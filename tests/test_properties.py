@@ -9,17 +9,20 @@ noise or a voice-like pulse train, loud or nearly silent.
 
 For every chain: the output is finite Audio with the sample rate and channel
 count kept and exactly the length the chain's ``expected_frames`` promises;
-the same seed gives the same bytes; nothing but a clear error escapes. Input
-shorter than an effect handles is an :class:`vcfx.AudioError` saying "too
-short" (the WORLD effects need 20 ms; every waveform effect takes a single
-frame), and a backend may refuse an input it cannot take (pedalboard's MP3
-codec at 12 kHz) only as an :class:`vcfx.EffectError` naming the effect and
-carrying the backend's ``ValueError``.
+the same seed gives the same bytes; nothing but a clear refusal by vcfx's own
+validation escapes (see :func:`refusal_problem`). Input shorter than an effect
+handles is an :class:`vcfx.AudioError` saying "too short" (the WORLD effects
+need 20 ms; every waveform effect takes a single frame). A backend exception
+wrapped in an :class:`vcfx.EffectError` is a failure however sensible its
+message: the effect has to check what its backend cannot take (pedalboard's
+MP3 codec takes only some sample rates) and say so itself.
 """
 
 from __future__ import annotations
 
 import math
+import traceback
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -123,11 +126,50 @@ def _lengths(chain: vcfx.Chain, frames: int, rate: int) -> list[int]:
 
 # -- the properties ----------------------------------------------------------------------------
 
-def _allowed(exc: vcfx.VcfxError) -> bool:
-    """A clear refusal: input too short for an effect, or a backend's own ValueError about the input."""
+_AUDIO_VALUE = Path(vcfx.audio.__file__).resolve()
+
+
+def _raised_in(exc: BaseException) -> Path:
+    return Path(traceback.extract_tb(exc.__traceback__)[-1].filename).resolve()
+
+
+def refusal_problem(exc: vcfx.VcfxError) -> str | None:
+    """``None`` if ``exc`` is a clear refusal by vcfx's own validation, else why it is not one.
+
+    Clear refusals: a :class:`vcfx.ParameterError` or :class:`vcfx.SpecError` (drawn values that do not
+    go together); an :class:`vcfx.AudioError` saying the input is too short for an effect; an
+    :class:`vcfx.EffectError` naming the effect around an error the effect raised on purpose (a
+    ``VcfxError`` of its own). Not clear: an EffectError around a bare backend exception (``ValueError``
+    included), one the host raised because the output broke the contract (wrong length, channels or rate;
+    it has no cause), and one around the Audio value refusing what the effect built (non-finite samples).
+    """
+    if isinstance(exc, (vcfx.ParameterError, vcfx.SpecError)):
+        return None
     if isinstance(exc, vcfx.AudioError):
-        return "too short" in str(exc)
-    return isinstance(exc, vcfx.EffectError) and isinstance(exc.__cause__, ValueError)
+        return None if "too short" in str(exc) else "an AudioError about valid input"
+    if not isinstance(exc, vcfx.EffectError):
+        return f"a {type(exc).__name__}"
+    cause = exc.__cause__
+    if cause is None:
+        return "the output broke the effect contract"
+    if not isinstance(cause, vcfx.VcfxError):
+        return f"a bare backend {type(cause).__name__} escaped the effect"
+    if isinstance(cause, vcfx.AudioError) and "too short" not in str(cause) and _raised_in(cause) == _AUDIO_VALUE:
+        return "the effect built invalid Audio"
+    return None
+
+
+def describe_input(kind: str, audio: vcfx.Audio) -> str:
+    peak = float(np.abs(audio.samples).max())
+    return (f"{kind} of {audio.frames} frames x {audio.channels} channel(s) at {audio.sample_rate} Hz, "
+            f"peak {peak:.3g}")
+
+
+def _spec(chain: vcfx.Chain) -> str:
+    try:
+        return chain.to_spec()
+    except vcfx.VcfxError:
+        return repr(chain)
 
 
 def check_chain(kind: str, audio: vcfx.Audio, chosen: list, seed: int, options: dict | None = None) -> None:
@@ -140,7 +182,12 @@ def check_chain(kind: str, audio: vcfx.Audio, chosen: list, seed: int, options: 
     try:
         out = chain(audio)
     except vcfx.VcfxError as exc:
-        assert _allowed(exc), f"{type(exc).__name__}: {exc}"
+        problem = refusal_problem(exc)
+        cause = exc.__cause__
+        assert problem is None, (
+            f"{problem}: {_spec(chain)} (seed {seed}, drawn as {_spec(resolved)}, options {options}) "
+            f"on {describe_input(kind, audio)} raised {type(exc).__name__}: {exc}"
+            + (f" (its cause: {type(cause).__name__})" if cause is not None else ""))
         event(f"outcome: {type(exc).__name__}")
         return
     event("outcome: output checked")
@@ -200,6 +247,38 @@ def test_one_frame_input_passes_or_says_too_short(name):
             assert "world" in eff.domains  # only the WORLD effects need more than a frame
         else:
             assert out.frames == eff.expected_frames(frames, 16000)
+
+
+class _Misbehaving(vcfx.Effect):
+    """Fails in one of the ways :func:`refusal_problem` tells apart."""
+
+    name = "test_misbehaving"
+    params = (vcfx.Param("how", str, "backend", "What goes wrong",
+                         choices=("backend", "refuses", "too_short", "nan", "length")),)
+
+    def process_waveform(self, audio, ctx):
+        if self.how == "backend":
+            raise ValueError("the backend cannot take this")
+        if self.how == "refuses":
+            raise vcfx.AudioError(f"test_misbehaving cannot process audio at {audio.sample_rate} Hz")
+        if self.how == "too_short":
+            raise vcfx.AudioError("audio is too short for test_misbehaving")
+        if self.how == "nan":
+            return audio.replace(samples=np.full(audio.samples.shape, np.nan))
+        return audio.replace(samples=audio.samples[:, : audio.frames // 2])
+
+
+@pytest.mark.parametrize("how, problem", [
+    ("backend", "a bare backend ValueError escaped the effect"),
+    ("refuses", None),
+    ("too_short", None),
+    ("nan", "the effect built invalid Audio"),
+    ("length", "the output broke the effect contract"),
+])
+def test_only_vcfx_validation_counts_as_a_clear_refusal(how, problem):
+    with pytest.raises(vcfx.VcfxError) as caught:
+        vcfx.Chain([_Misbehaving(how=how)])(vcfx.Audio(np.full((1, 100), 0.1), 16000))
+    assert refusal_problem(caught.value) == problem
 
 
 def test_uniform_on_a_whole_number_parameter_draws_whole_numbers():

@@ -49,7 +49,7 @@ def pieces():
         plugins.unregister("test-pieces")
 
 
-def test_slicer_registered_through_the_hook(fresh_plugins, stereo_voice):
+def test_hook_register_slicers(fresh_plugins, stereo_voice):
     plugins.register(PiecesPlugin(), name="test-pieces")
     try:
         assert "test_pieces" in vcfx.slicers()

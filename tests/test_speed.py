@@ -2,8 +2,7 @@ import numpy as np
 import pytest
 
 import vcfx
-from test_tempo import aligned_cents
-from truth import cents
+from truth import aligned_cents, cents
 
 
 def test_speed_matches_truth_on_synthetic_voice(voice):

@@ -4,26 +4,7 @@ import pytest
 import vcfx
 from spies import Counter
 from vcfx.chain import plan
-from truth import praat_f0
-
-
-def aligned_cents(before: vcfx.Audio, after: vcfx.Audio, time_scale: float, **kw) -> np.ndarray:
-    """Pitch change in cents, Praat frame by Praat frame, with ``after`` read at exactly ``t * time_scale``.
-
-    The output's f0 is interpolated (in log frequency) between its two Praat
-    frames around the mapped time, and used only where both are voiced, so a
-    falling intonation does not bias the comparison when the frame grids
-    of input and output do not line up.
-    """
-    t, f_before = praat_f0(before, **kw)
-    t_after, f_after = praat_f0(after, **kw)
-    x = t * time_scale
-    i = np.clip(np.searchsorted(t_after, x), 1, len(t_after) - 1)
-    lo, hi = f_after[i - 1], f_after[i]
-    w = (x - t_after[i - 1]) / (t_after[i] - t_after[i - 1])
-    ok = (f_before > 0) & (lo > 0) & (hi > 0) & (w >= 0) & (w <= 1)
-    f = np.exp2((1 - w[ok]) * np.log2(lo[ok]) + w[ok] * np.log2(hi[ok]))
-    return 1200.0 * np.log2(f / f_before[ok])
+from truth import aligned_cents, praat_f0
 
 
 def tempo_chain(rate: float, path: str) -> vcfx.Chain:

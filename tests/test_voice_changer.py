@@ -4,8 +4,7 @@ import pytest
 import vcfx
 from spies import Counter
 from vcfx.chain import plan
-from test_tempo import aligned_cents
-from truth import cents
+from truth import aligned_cents, cents
 
 
 def test_defaults_reproduce_the_studys_call():

@@ -1,11 +1,20 @@
-"""Independent measurements for tests: Praat (through parselmouth) judges pitch, not WORLD."""
+"""Independent judges shared by the tests and the quality benchmarks; nothing here reads WORLD's features.
+
+Praat (through parselmouth) judges pitch and voicing; linear prediction
+(librosa) judges the spectral envelope of the audio itself. The benchmarks
+import this module from ``tests/``, so both measure with one copy.
+"""
 
 from __future__ import annotations
 
+import librosa
 import numpy as np
 import parselmouth
 
 import vcfx
+
+ENVELOPE_RATE = 16000
+"""Rate the envelope is measured at: formants up to 8 kHz, as in formant trackers."""
 
 
 def praat_f0(audio: vcfx.Audio, floor: float = 60.0, ceiling: float = 900.0, step_s: float = 0.01):
@@ -37,3 +46,100 @@ def shift_cents(before: vcfx.Audio, after: vcfx.Audio, time_scale: float = 1.0, 
 
 def cents(ratio: float) -> float:
     return 1200.0 * float(np.log2(ratio))
+
+
+def aligned_cents(before: vcfx.Audio, after: vcfx.Audio, time_scale: float, **kw) -> np.ndarray:
+    """Pitch change in cents, Praat frame by Praat frame, with ``after`` read at exactly ``t * time_scale``.
+
+    The output's f0 is interpolated (in log frequency) between its two Praat
+    frames around the mapped time, and used only where both are voiced, so a
+    falling intonation does not bias the comparison when the frame grids
+    of input and output do not line up.
+    """
+    t, f_before = praat_f0(before, **kw)
+    t_after, f_after = praat_f0(after, **kw)
+    x = t * time_scale
+    i = np.clip(np.searchsorted(t_after, x), 1, len(t_after) - 1)
+    lo, hi = f_after[i - 1], f_after[i]
+    w = (x - t_after[i - 1]) / (t_after[i] - t_after[i - 1])
+    ok = (f_before > 0) & (lo > 0) & (hi > 0) & (w >= 0) & (w <= 1)
+    f = np.exp2((1 - w[ok]) * np.log2(lo[ok]) + w[ok] * np.log2(hi[ok]))
+    return 1200.0 * np.log2(f / f_before[ok])
+
+
+def rms_ratio(before: vcfx.Audio, after: vcfx.Audio) -> float:
+    """RMS of ``after`` over RMS of ``before`` (all channels)."""
+    rms = [np.sqrt(np.mean(np.square(a.samples, dtype=np.float64))) for a in (before, after)]
+    return float(rms[1] / rms[0])
+
+
+def f0_change_cents(before: vcfx.Audio, after: vcfx.Audio, **kw) -> float:
+    """Median pitch change (Praat) in cents on frames voiced in both."""
+    return float(np.median(shift_cents(before, after, **kw)))
+
+
+def log_f0_spread(before: vcfx.Audio, after: vcfx.Audio, time_scale: float = 1.0, after_floor: float | None = None,
+                  **kw) -> dict[str, float]:
+    """How the spread and the mean of log f0 (Praat) changed, on frames voiced in both.
+
+    ``time_scale`` maps a time in ``before`` to the time in ``after``
+    (1 / rate after a tempo change). ``after_floor`` is Praat's pitch floor
+    for ``after`` (default: ``floor``, as for ``before``): an effect that
+    widens the pitch range can put low frames below the input's floor, and
+    the judge must still see them.
+
+    Returns
+    -------
+    dict
+        ``std_ratio``: standard deviation of log f0 after over before;
+        ``mean_cents``: change of the mean log f0 in cents; ``frames``: frames compared.
+    """
+    t, f_before = praat_f0(before, **kw)
+    f_after = f0_at(after, t * time_scale, **(kw if after_floor is None else {**kw, "floor": after_floor}))
+    both = (f_before > 0) & (f_after > 0)
+    lb, la = np.log2(f_before[both]), np.log2(f_after[both])
+    return {"std_ratio": float(la.std() / lb.std()), "mean_cents": float(1200 * (la.mean() - lb.mean())),
+            "frames": int(both.sum())}
+
+
+def lpc_envelope_db(audio: vcfx.Audio, times_s: np.ndarray, freqs_hz: np.ndarray, order: int = 18,
+                    frame_s: float = 0.025) -> np.ndarray:
+    """Mean LPC log envelope (dB) at ``freqs_hz`` over frames centred at ``times_s`` (first channel).
+
+    The usual formant-analysis set-up: resampled to 16 kHz, pre-emphasised
+    (0.97), Hann-windowed 25 ms frames, order 2 + 16 = 18.
+    """
+    x = librosa.resample(audio.samples[0].astype(np.float64), orig_sr=audio.sample_rate,
+                         target_sr=ENVELOPE_RATE)
+    x = librosa.effects.preemphasis(x, coef=0.97)
+    half = int(frame_s * ENVELOPE_RATE / 2)
+    window = np.hanning(2 * half)
+    w = 2 * np.pi * freqs_hz / ENVELOPE_RATE
+    basis = np.exp(-1j * np.outer(w, np.arange(order + 1)))
+    envelopes = []
+    for t in times_s:
+        c = int(round(t * ENVELOPE_RATE))
+        if c - half < 0 or c + half > len(x):
+            continue
+        a = librosa.lpc(x[c - half : c + half] * window, order=order)
+        envelopes.append(-20 * np.log10(np.abs(basis @ a)))
+    return np.mean(envelopes, axis=0)
+
+
+def envelope_ratio(before: vcfx.Audio, after: vcfx.Audio, band_hz=(300.0, 5000.0),
+                   search=(0.7, 1.5), **kw) -> float:
+    """Frequency ratio that best maps the envelope of ``before`` onto that of ``after``.
+
+    Envelopes are LPC log envelopes averaged over frames Praat finds voiced in
+    both; the ratio minimises the variance of their difference over
+    ``band_hz`` on a log-frequency axis (a level difference does not count).
+    """
+    t, f_before = praat_f0(before, **kw)
+    times = t[(f_before > 0) & (f0_at(after, t, **kw) > 0)]
+    grid = np.geomspace(*band_hz, 400)
+    ref = lpc_envelope_db(before, times, grid)
+    fine = np.geomspace(band_hz[0] * search[0], band_hz[1] * search[1], 4000)
+    moved = lpc_envelope_db(after, times, fine)
+    ratios = np.exp(np.arange(np.log(search[0]), np.log(search[1]), 0.0005))
+    cost = [np.var(np.interp(np.log(r * grid), np.log(fine), moved) - ref) for r in ratios]
+    return float(ratios[int(np.argmin(cost))])

@@ -326,7 +326,13 @@ class PedalboardEffect(vcfx.Effect):
         pad = frames - audio.frames + max(0, audio.channels + 1 - frames)
         x = np.ascontiguousarray(np.pad(audio.samples, ((0, 0), (0, pad))), dtype=np.float32)
         with lock:
-            y = plugin.process(x, float(audio.sample_rate), reset=True)
+            try:
+                y = plugin.process(x, float(audio.sample_rate), reset=True)
+            except ValueError as exc:  # pedalboard refusing the input, e.g. a sample rate its MP3 codec lacks
+                raise vcfx.AudioError(
+                    f"pedalboard.{type(plugin).__name__} cannot process {audio.channels}-channel audio at "
+                    f"{audio.sample_rate} Hz: {' '.join(str(exc).split())}"
+                ) from None
         y = np.asarray(y)
         if y.ndim == 1:
             y = y[np.newaxis, :]
