@@ -137,25 +137,49 @@ def _toml_value(value: Any) -> str:
     raise VcfxError(f"cannot write {value!r} to a preset")
 
 
+def _toml_key(key: str) -> str:
+    return key if key and all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in key) else json.dumps(key)
+
+
+def _toml_table(path: list[str], table: dict[str, Any], lines: list[str]) -> None:
+    """Append ``table``'s keys, then its tables, then its arrays of tables (nested chains nest so)."""
+    def tables(value: Any) -> bool:
+        return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+    def plain(value: Any) -> bool:
+        return not isinstance(value, dict) and not tables(value)
+
+    lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in table.items()
+              if v is not None and plain(v)]  # TOML has no null: None is left out
+    for key, value in table.items():
+        if isinstance(value, dict):
+            if not value or any(plain(v) for v in value.values()):  # else its sub-tables' headers make it
+                lines += ["", f"[{'.'.join(map(_toml_key, path + [key]))}]"]
+            _toml_table(path + [key], value, lines)
+    for key, value in table.items():
+        if tables(value):
+            for item in value:
+                lines += ["", f"[[{'.'.join(map(_toml_key, path + [key]))}]]"]
+                _toml_table(path + [key], item, lines)
+
+
 def write_preset(chain, path: str | Path) -> Path:
-    """Write ``chain`` (seed included) as a TOML or JSON preset, atomically."""
+    """Write ``chain`` (seed included) as a TOML or JSON preset, atomically.
+
+    A nested chain is an entry with ``effect = "chain"`` and effects of its
+    own: in TOML an array of tables inside the entry (``[[effects.effects]]``).
+    """
     from .files import atomic_path
 
     path = Path(path)
     data = chain.to_dict()
+    data.pop("effect", None)  # a preset file is a chain: the top level needs no name
     if path.suffix.lower() == ".json":
         text = json.dumps(data, indent=2) + "\n"
     elif path.suffix.lower() == ".toml":
-        lines = [f"seed = {data['seed']}", ""] if "seed" in data else []
-        for domain, options in data.get("options", {}).items():
-            lines.append(f"[options.{domain}]")
-            lines += [f"{k} = {_toml_value(v)}" for k, v in options.items()]
-            lines.append("")
-        for eff in data["effects"]:
-            lines.append("[[effects]]")
-            lines += [f"{k} = {_toml_value(v)}" for k, v in eff.items() if v is not None]
-            lines.append("")
-        text = "\n".join(lines)
+        lines: list[str] = []
+        _toml_table([], data, lines)
+        text = "\n".join(lines).lstrip("\n") + "\n"
     else:
         raise SpecError(f'preset files end in .toml or .json, got "{path.name}"')
     with atomic_path(path) as tmp:
