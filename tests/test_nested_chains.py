@@ -95,7 +95,7 @@ def test_toml_nests_arrays_of_tables(tmp_path):
 
 
 def test_bad_nested_entries_say_what_is_wrong():
-    with pytest.raises(vcfx.SpecError, match='needs a list called "effects"'):
+    with pytest.raises(vcfx.SpecError, match=r"needs a list called \"effects\", got keys \['effect', 'effect_list'\]"):
         Chain.from_dict({"effects": [{"effect": "chain", "effect_list": []}]})
     with pytest.raises(vcfx.SpecError, match=r"unknown preset keys \['rate'\]"):
         Chain.from_dict({"effects": [{"effect": "chain", "effects": [], "rate": 2}]})

@@ -373,7 +373,8 @@ class Chain(Effect, MutableSequence):
         nested chain, read the same way.
         """
         if not isinstance(data, dict) or not isinstance(data.get("effects"), list):
-            raise SpecError(f'a chain preset needs a list called "effects", got {data!r}')
+            got = f"keys {sorted(data)}" if isinstance(data, dict) else repr(data)
+            raise SpecError(f'a chain preset (or nested chain entry) needs a list called "effects", got {got}')
         unknown = set(data) - {"effect", "seed", "effects", "options"}
         if unknown:
             raise SpecError(f"unknown preset keys {sorted(unknown)}; known: seed, effects, options")
