@@ -10,11 +10,11 @@ import pytest
 
 import vcfx
 from spies import Counter
-from vcfx import Chain
+from vcfx import Chain, load_chain
 from vcfx.batching import MANIFEST_NAME, reproduce
 from vcfx.chain import plan
 from vcfx.cli import main
-from vcfx.spec import load_chain, write_preset
+from vcfx.spec import write_preset
 from vcfx.streaming import stream_audio
 
 if sys.version_info >= (3, 11):

@@ -339,8 +339,8 @@ class Chain(Effect, MutableSequence):
             if isinstance(eff, Chain) and any(o != self.options for _, o in _leaves([eff], self.options)):
                 raise SpecError(
                     f"a spec string cannot hold the nested {eff!r}: its options change how its effects run, "
-                    "and a spec string has no place for options; write the chain to a preset file "
-                    "(vcfx.spec.write_preset, or --save-preset on the command line)"
+                    "and a spec string has no place for options; save the chain as a preset file "
+                    "(write_preset, or --save-preset on the command line)"
                 )
         return ",".join(e.to_spec() for e, _ in leaves)
 

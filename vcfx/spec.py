@@ -137,32 +137,6 @@ def _toml_value(value: Any) -> str:
     raise VcfxError(f"cannot write {value!r} to a preset")
 
 
-def _toml_key(key: str) -> str:
-    return key if key and all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in key) else json.dumps(key)
-
-
-def _toml_table(path: list[str], table: dict[str, Any], lines: list[str]) -> None:
-    """Append ``table``'s keys, then its tables, then its arrays of tables (nested chains nest so)."""
-    def tables(value: Any) -> bool:
-        return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
-
-    def plain(value: Any) -> bool:
-        return not isinstance(value, dict) and not tables(value)
-
-    lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in table.items()
-              if v is not None and plain(v)]  # TOML has no null: None is left out
-    for key, value in table.items():
-        if isinstance(value, dict):
-            if not value or any(plain(v) for v in value.values()):  # else its sub-tables' headers make it
-                lines += ["", f"[{'.'.join(map(_toml_key, path + [key]))}]"]
-            _toml_table(path + [key], value, lines)
-    for key, value in table.items():
-        if tables(value):
-            for item in value:
-                lines += ["", f"[[{'.'.join(map(_toml_key, path + [key]))}]]"]
-                _toml_table(path + [key], item, lines)
-
-
 def write_preset(chain, path: str | Path) -> Path:
     """Write ``chain`` (seed included) as a TOML or JSON preset, atomically.
 
@@ -171,6 +145,30 @@ def write_preset(chain, path: str | Path) -> Path:
     """
     from .files import atomic_path
 
+    def key(name: str) -> str:
+        return name if name and all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in name) else json.dumps(name)
+
+    def tables(value: Any) -> bool:
+        return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+    def plain(value: Any) -> bool:
+        return not isinstance(value, dict) and not tables(value)
+
+    def table(where: list[str], data: dict[str, Any], lines: list[str]) -> None:
+        """Append the keys of ``data``, then its tables, then its arrays of tables (nested chains nest so)."""
+        lines += [f"{key(k)} = {_toml_value(v)}" for k, v in data.items()
+                  if v is not None and plain(v)]  # TOML has no null: None is left out
+        for k, v in data.items():
+            if isinstance(v, dict):
+                if not v or any(plain(x) for x in v.values()):  # else its sub-tables' headers make it
+                    lines += ["", f"[{'.'.join(map(key, where + [k]))}]"]
+                table(where + [k], v, lines)
+        for k, v in data.items():
+            if tables(v):
+                for item in v:
+                    lines += ["", f"[[{'.'.join(map(key, where + [k]))}]]"]
+                    table(where + [k], item, lines)
+
     path = Path(path)
     data = chain.to_dict()
     data.pop("effect", None)  # a preset file is a chain: the top level needs no name
@@ -178,7 +176,7 @@ def write_preset(chain, path: str | Path) -> Path:
         text = json.dumps(data, indent=2) + "\n"
     elif path.suffix.lower() == ".toml":
         lines: list[str] = []
-        _toml_table([], data, lines)
+        table([], data, lines)
         text = "\n".join(lines).lstrip("\n") + "\n"
     else:
         raise SpecError(f'preset files end in .toml or .json, got "{path.name}"')
