@@ -39,10 +39,10 @@ def test_text_with_spec_syntax_round_trips_in_double_quotes(tmp_path):
     spec = chain.to_spec()
     assert spec == f'reverb=ir="{room}":wet=0.5,noise=snr_db=20'
     assert Chain.from_spec(spec) == chain
-    reverb = vcfx.effect("reverb")
-    reverb.ir = 'a "quoted" name.wav'  # set after construction, so no file is looked for
+    quoted = tmp_path / 'a "quoted" name.wav'
+    vcfx.Audio(decay[np.newaxis] / np.abs(decay).max() * 0.5, 16000).save(quoted)
     with pytest.raises(vcfx.ParameterError, match="double quote"):
-        reverb.to_spec()
+        vcfx.effect("reverb", ir=str(quoted)).to_spec()
 
 
 @pytest.mark.parametrize(

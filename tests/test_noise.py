@@ -71,6 +71,17 @@ def test_both_or_bad_parameters_are_errors():
     assert vcfx.Chain.from_spec("noise=amount=0.01:color=pink").to_spec() == "noise=amount=0.01:color=pink"
 
 
+def test_an_assignment_that_breaks_the_either_or_rule_is_refused_and_undone(voice):
+    noise = vcfx.effect("noise", snr_db=10)
+    with pytest.raises(vcfx.ParameterError, match=r"snr_db or amount, not both \(snr_db=10.0, amount=0.1\)"):
+        noise.amount = 0.1
+    assert noise.amount is None and noise.to_dict() == vcfx.effect("noise", snr_db=10).to_dict()
+    assert noise(voice.audio, seed=1) == vcfx.effect("noise", snr_db=10)(voice.audio, seed=1)
+    noise.snr_db = None  # one at a time, through valid states, switches to an absolute level
+    noise.amount = 0.1
+    assert noise == vcfx.effect("noise", amount=0.1)
+
+
 @pytest.mark.parametrize("channels", [1, 2])
 @pytest.mark.parametrize("sample_rate", [16000, 22050, 44100, 48000])
 def test_noise_contract(sample_rate, channels):

@@ -143,6 +143,27 @@ def test_assignments_are_validated_like_construction():
     assert fx.expected_frames(100, 1000) == 600
 
 
+@pytest.mark.parametrize("key, value, message", [
+    ("plugin_name", "Foo", "plugin_name goes with path="),
+    ("path", "x.vst3", "exactly one of"),
+    ("plugin", None, "exactly one of"),
+])
+def test_an_assignment_that_breaks_a_rule_between_parameters_leaves_the_effect_as_it_was(key, value, message):
+    fx = vcfx.effect("pedalboard", plugin="Chorus", settings="rate_hz=2", tail_s=0.25)
+    before, built = fx.to_dict(), fx.instance()
+    with pytest.raises(vcfx.ParameterError, match=message):
+        setattr(fx, key, value)
+    assert fx.to_dict() == before and fx.instance() is built
+
+
+def test_settings_assigned_to_a_wrapped_object_are_refused():
+    chorus = pedalboard.Chorus(rate_hz=2.0)
+    fx = vcfx.effect("pedalboard", plugin=chorus)
+    with pytest.raises(vcfx.ParameterError, match="set them on the Chorus object"):
+        fx.settings = "rate_hz=3"
+    assert fx.settings == "" and fx.plugin is chorus and chorus.rate_hz == 2.0
+
+
 def test_plugin_files_that_do_not_load_name_the_path(tmp_path):
     missing = tmp_path / "Missing.vst3"
     with pytest.raises(vcfx.ParameterError, match=f"path='{missing}': cannot load it as a VST3"):

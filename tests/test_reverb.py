@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -105,8 +107,13 @@ def test_missing_or_bad_ir_file_names_the_path(tmp_path):
     with pytest.raises(vcfx.ParameterError, match="silent.wav.*is silent"):
         vcfx.effect("reverb", ir=silent)
     rev = vcfx.effect("reverb")
-    rev.ir = missing  # assignment checks the type only; the run names the file
-    with pytest.raises(vcfx.VcfxError, match="no-such-room.wav"):
+    with pytest.raises(vcfx.ParameterError, match="no-such-room.wav.*no such file"):
+        rev.ir = missing  # an assignment is checked as construction is, and undone when refused
+    assert rev.ir is None and rev == vcfx.effect("reverb")
+    gone = write_ir(tmp_path / "gone.wav", np.exp(-np.arange(800) / 100.0), 16000)
+    rev.ir = gone
+    Path(gone).unlink()  # removed after the check: the run names the file
+    with pytest.raises(vcfx.VcfxError, match="gone.wav"):
         rev(impulse(10, 16000))
 
 

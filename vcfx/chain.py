@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, MutableSequence
+from collections.abc import Iterable, Iterator, MutableSequence
 from typing import Any
 
 import numpy as np
@@ -20,7 +20,7 @@ _DRAW_KEY = 0x7FFFFFFF
 """Spawn key of the generator that draws random parameters (effects use keys 0, 1, ...)."""
 
 
-def plan(effects: list[Effect]) -> list[tuple[str, list[Effect]]]:
+def plan(effects: Iterable[Effect], options: dict | None = None) -> list[tuple[str, list[Effect]]]:
     """Choose a domain for every effect and group consecutive ones.
 
     Costs: entering a non-waveform domain (one analysis and one synthesis)
@@ -29,9 +29,17 @@ def plan(effects: list[Effect]) -> list[tuple[str, list[Effect]]]:
     The cheapest plan wins; ties go to each effect's first-listed domain. So
     ``tempo`` alone runs on the waveform (Rubber Band), but next to WORLD
     effects it joins their run and stretches WORLD frames.
-    Returns ``[(domain, [effects...]), ...]``.
+
+    Nested chains are planned through: their effects join their
+    neighbours' runs, unless the nested chain's ``options`` make its
+    effects run with other domain options than their neighbours (then they
+    are planned on their own). ``effects`` may be a :class:`Chain` (its
+    options count) or a list; ``options`` are the options around it.
+    Returns ``[(domain, [effects...]), ...]``, nested chains spliced in.
     """
-    return [(dom, [effects[i] for i in indices]) for dom, indices in _plan_indices(effects)]
+    effects = [effects] if isinstance(effects, Chain) else list(effects)
+    leaves = _leaves(effects, dict(options or {}))
+    return [(dom, [leaves[i][0] for i in indices]) for dom, _, indices in _plan_leaves(leaves)]
 
 
 CONVERSION_COST = 10
@@ -63,6 +71,47 @@ def _plan_indices(effects: list[Effect]) -> list[tuple[str, list[int]]]:
     return groups
 
 
+def _merged(outer: dict[str, dict[str, Any]], inner: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The domain options a nested chain runs with: its own keys over the outer chain's, domain by domain."""
+    merged = {dom: dict(opts) for dom, opts in outer.items()}
+    for dom, opts in inner.items():
+        merged[dom] = {**merged.get(dom, {}), **opts}
+    return merged
+
+
+def _leaves(effects: list[Effect], options: dict[str, dict[str, Any]]) -> list[tuple[Effect, dict]]:
+    """The effects in order with every nested chain spliced in, each with the domain options it runs with."""
+    leaves: list[tuple[Effect, dict]] = []
+    for eff in effects:
+        if isinstance(eff, Chain):
+            leaves += _leaves(eff._effects, _merged(options, eff.options))
+        else:
+            leaves.append((eff, options))
+    return leaves
+
+
+def _plan_leaves(leaves: list[tuple[Effect, dict]]) -> list[tuple[str, dict, list[int]]]:
+    """``[(domain, options, [leaf indices])]``: effects with other domain options never share a run."""
+    groups: list[tuple[str, dict, list[int]]] = []
+    start = 0
+    while start < len(leaves):
+        options, end = leaves[start][1], start
+        while end < len(leaves) and leaves[end][1] == options:
+            end += 1
+        for dom, indices in _plan_indices([eff for eff, _ in leaves[start:end]]):
+            groups.append((dom, options, [start + i for i in indices]))
+        start = end
+    return groups
+
+
+def _draws(ctx: Context) -> np.random.Generator:
+    """The generator random parameters are drawn from: a stream of its own, apart from the effects' ones."""
+    seq = ctx.seed_sequence
+    return np.random.Generator(np.random.PCG64(
+        np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, _DRAW_KEY))
+    ))
+
+
 def _label(eff: Effect) -> str:
     """``effect "x"``, naming the plugin (and its distribution) when the effect comes from outside vcfx."""
     info = owner(eff.name)
@@ -90,6 +139,17 @@ class Chain(Effect, MutableSequence):
     options : dict, optional
         Per-domain options, e.g. ``{"world": {"f0_method": "harvest"}}``.
 
+    Notes
+    -----
+    A chain may hold chains. A nested chain is the same as its effects
+    spliced in: it shares its neighbours' analysis, and the outermost
+    chain's seed drives every generator and every draw, so ``Chain([a,
+    Chain([b, c])], seed=s)`` gives exactly the bytes of ``Chain([a, b, c],
+    seed=s)``. A nested chain's own ``seed`` is used only when it runs
+    alone. Its ``options`` apply to its effects, over the outer chain's
+    domain by domain; effects whose options then differ from their
+    neighbours' get an analysis of their own.
+
     Examples
     --------
     >>> chain = vcfx.Chain([vcfx.effect("pitch_shift", semitones=4)], seed=0)
@@ -115,11 +175,16 @@ class Chain(Effect, MutableSequence):
         self.options = dict(options)
 
     # -- list behaviour ---------------------------------------------------
-    @staticmethod
-    def _check(eff: Any) -> Effect:
+    def _check(self, eff: Any) -> Effect:
         if not isinstance(eff, Effect):
             raise ParameterError(f"a chain holds Effect objects, got {type(eff).__name__}: {eff!r}")
+        if isinstance(eff, Chain) and eff._holds(self):
+            raise ParameterError("a chain cannot hold itself, directly or through the chains inside it")
         return eff
+
+    def _holds(self, chain: "Chain") -> bool:
+        """Whether ``chain`` is this very chain or is nested somewhere inside it."""
+        return self is chain or any(isinstance(e, Chain) and e._holds(chain) for e in self._effects)
 
     def __getitem__(self, index):
         if isinstance(index, slice):
@@ -149,7 +214,25 @@ class Chain(Effect, MutableSequence):
     def __repr__(self) -> str:
         inner = ", ".join(map(repr, self._effects))
         seed = f", seed={self.seed}" if self.seed is not None else ""
-        return f"Chain([{inner}]{seed})"
+        options = f", options={self.options!r}" if self.options else ""
+        return f"Chain([{inner}]{seed}{options})"
+
+    def is_random(self) -> bool:
+        """Whether any effect, in nested chains too, has a random parameter."""
+        return any(e.is_random() for e in self._effects)
+
+    def drawn(self, rng: np.random.Generator) -> "Chain":
+        """A copy with every random parameter, in nested chains too, drawn from ``rng`` in order."""
+        if not self.is_random():
+            return self
+        return self._rebuilt(iter([e.drawn(rng) for e, _ in _leaves(self._effects, {})]), self.seed)
+
+    def _rebuilt(self, effects: Iterator[Effect], seed: int | None) -> "Chain":
+        """This chain's shape (nested chains, their seeds and options) around the next ``effects``."""
+        return Chain(
+            [e._rebuilt(effects, e.seed) if isinstance(e, Chain) else next(effects) for e in self._effects],
+            seed=seed, options=self.options,
+        )
 
     # -- running ---------------------------------------------------------------
     def __call__(self, audio: Audio, *, seed=None) -> Audio:
@@ -178,44 +261,44 @@ class Chain(Effect, MutableSequence):
     def context_frames(self, sample_rate: int) -> int:
         return sum(e.context_frames(sample_rate) for e in self._effects)
 
-    def _resolved(self, ctx: Context) -> tuple[list[Effect], list[Context]]:
-        """The effects with random parameters drawn, and each effect's context.
+    def _run_plan(self, ctx: Context) -> tuple[list[Effect], list[Context], list[tuple[str, dict, list[int]]]]:
+        """The effects as they run (nested chains spliced in, random parameters drawn), their contexts, the plan.
 
-        Draws come from a stream of their own, so a chain resolved ahead of
-        time (:meth:`resolve`) and run with the same seed gives the same output
-        as the random chain run with that seed.
+        Each effect's generator is spawned from ``ctx`` by its position in
+        the spliced list, and the draws come from a stream of their own, so a
+        chain resolved ahead of time (:meth:`resolve`) and run with the same
+        seed gives the same output as the random chain run with that seed.
         """
-        contexts = ctx.spawn(len(self._effects))
-        seq = ctx.seed_sequence
-        draws = np.random.Generator(np.random.PCG64(
-            np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, _DRAW_KEY))
-        ))
-        effects = [
-            Chain(e._resolved(c)[0], options=e.options) if isinstance(e, Chain) else e.drawn(draws)
-            for e, c in zip(self._effects, contexts)
-        ]
-        return effects, contexts
+        leaves = _leaves([self], ctx.options)
+        draws = _draws(ctx)
+        drawn = [(eff.drawn(draws), options) for eff, options in leaves]
+        contexts = [Context.from_seed(seq, options)
+                    for seq, (_, options) in zip(ctx.seed_sequence.spawn(len(leaves)), leaves)]
+        return [eff for eff, _ in drawn], contexts, _plan_leaves(drawn)
 
     def resolve(self, seed: int | None = None) -> "Chain":
         """A copy with every random parameter drawn as a run with ``seed`` would draw it.
 
         Running the result with the same seed gives the same output as running
-        this chain with that seed; its :meth:`to_dict` records the values drawn.
+        this chain with that seed; its :meth:`to_dict` records the values
+        drawn. Nested chains keep their place, seeds and options.
         """
         seed = self.seed if seed is None else seed
-        effects, _ = self._resolved(Context.from_seed(seed, self.options))
-        return Chain(effects, seed=seed, options=self.options)
+        draws = _draws(Context.from_seed(seed))
+        return self._rebuilt(iter([e.drawn(draws) for e, _ in _leaves(self._effects, {})]), seed)
 
     def process_waveform(self, audio: Audio, ctx: Context) -> Audio:
-        effects, contexts = self._resolved(ctx)
-        for dom_name, indices in _plan_indices(effects):
+        effects, contexts, groups = self._run_plan(ctx)
+        for dom_name, options, indices in groups:
             group = [effects[i] for i in indices]
             if dom_name == WAVEFORM:
                 for i in indices:
                     audio = _run_waveform(effects[i], audio, contexts[i])
                 continue
+            # the run's domain options: a nested chain's own, or the chain's
+            run_ctx = ctx if options == ctx.options else Context.from_seed(ctx.seed_sequence, options)
             dom = domain(dom_name)
-            dom.check_options(ctx)
+            dom.check_options(run_ctx)
             expected = audio.frames
             for eff in group:
                 _check_min_length(eff, audio)
@@ -230,20 +313,34 @@ class Chain(Effect, MutableSequence):
                     f"({need / audio.sample_rate * 1000:.1f} ms) at {audio.sample_rate} Hz"
                 )
             with _blame(f'domain "{dom_name}" analysis'):
-                state = dom.analyze(audio, ctx)
+                state = dom.analyze(audio, run_ctx)
             for i in indices:
                 with _blame(effects[i]):
                     state = getattr(effects[i], f"process_{dom_name}")(state, contexts[i])
             with _blame(f'domain "{dom_name}" synthesis after {", ".join(_label(e) for e in group)}'):
-                out = dom.synthesize(state, ctx)
+                out = dom.synthesize(state, run_ctx)
             _check_output(f"{dom_name} run of {', '.join(e.name for e in group)}", audio, out, expected, group)
             audio = out
         return audio
 
     # -- description -------------------------------------------------------------
     def to_spec(self) -> str:
-        """The chain as a spec string, e.g. ``pitch_shift=semitones=4,tempo=rate=0.8``."""
-        return ",".join(e.to_spec() for e in self._effects)
+        """The chain as a spec string, e.g. ``pitch_shift=semitones=4,tempo=rate=0.8``.
+
+        A spec string has no nesting: nested chains are written spliced in,
+        which runs the same. A nested chain whose ``options`` make its
+        effects run differently from the chain around it cannot be written
+        so: that is a SpecError (write a preset file instead).
+        """
+        leaves = _leaves(self._effects, self.options)
+        for eff in self._effects:
+            if isinstance(eff, Chain) and any(o != self.options for _, o in _leaves([eff], self.options)):
+                raise SpecError(
+                    f"a spec string cannot hold the nested {eff!r}: its options change how its effects run, "
+                    "and a spec string has no place for options; save the chain as a preset file "
+                    "(write_preset, or --save-preset on the command line)"
+                )
+        return ",".join(e.to_spec() for e, _ in leaves)
 
     @classmethod
     def from_spec(cls, spec: str, seed: int | None = None) -> "Chain":
@@ -251,7 +348,12 @@ class Chain(Effect, MutableSequence):
         return cls(parse_spec(spec), seed=seed)
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {}
+        """``{"effect": "chain", "seed": ..., "options": {...}, "effects": [...]}``; nested chains nest.
+
+        ``seed`` and ``options`` appear when set. A preset file holds the
+        same without the ``"effect"`` key.
+        """
+        data: dict[str, Any] = {"effect": self.name}
         if self.seed is not None:
             data["seed"] = self.seed
         if self.options:
@@ -261,13 +363,22 @@ class Chain(Effect, MutableSequence):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Chain":
+        """Build a chain from :meth:`to_dict` output or a preset file's data.
+
+        An entry of ``"effects"`` whose ``"effect"`` is ``"chain"`` is a
+        nested chain, read the same way.
+        """
         if not isinstance(data, dict) or not isinstance(data.get("effects"), list):
-            raise SpecError('a chain preset needs a list called "effects"')
-        unknown = set(data) - {"seed", "effects", "options"}
+            got = f"keys {sorted(data)}" if isinstance(data, dict) else repr(data)
+            raise SpecError(f'a chain preset (or nested chain entry) needs a list called "effects", got {got}')
+        unknown = set(data) - {"effect", "seed", "effects", "options"}
         if unknown:
             raise SpecError(f"unknown preset keys {sorted(unknown)}; known: seed, effects, options")
+        if data.get("effect", cls.name) != cls.name:
+            raise SpecError(f'a chain has "effect" = "{cls.name}" or no "effect" key, got {data["effect"]!r}')
         return cls(
-            [Effect.from_dict(e) for e in data["effects"]],
+            [cls.from_dict(e) if isinstance(e, dict) and e.get("effect") == cls.name else Effect.from_dict(e)
+             for e in data["effects"]],
             seed=data.get("seed"),
             options=data.get("options"),
         )

@@ -55,6 +55,10 @@ class Context:
 class Configurable:
     """Declared keyword parameters, validated on construction and on every assignment.
 
+    Each assignment to a declared parameter checks the value against its
+    :class:`~vcfx.params.Param` and then the whole object with
+    :meth:`validate`; a refused assignment is undone.
+
     The part of :class:`Effect` that other plugin-provided objects (such as
     :class:`vcfx.Slicer`) share: a subclass sets :attr:`name` and declares
     :attr:`params`; ``__init__``, assignment, ``repr``, equality and
@@ -78,19 +82,40 @@ class Configurable:
                 f'{self._noun} "{self.name}" has no parameter {", ".join(map(repr, unknown))}. '
                 f"Known: {', '.join(declared) or '(none)'}"
             )
-        for p in self.params:
-            setattr(self, p.name, values.get(p.name, p.default))
+        for p in self.params:  # each value checked alone, then all of them together, once
+            object.__setattr__(self, p.name, p.validate(values.get(p.name, p.default)))
         self.validate()
 
     def __setattr__(self, key: str, value: Any) -> None:
-        for p in type(self).params:
-            if p.name == key:
-                value = p.validate(value)
-                break
+        """Assign ``key``; a declared parameter is checked alone and then with the others.
+
+        When :meth:`validate` refuses the new combination, the previous value
+        is put back before the error is raised, so a refused assignment leaves
+        the object exactly as it was.
+        """
+        param = next((p for p in type(self).params if p.name == key), None)
+        if param is None:
+            object.__setattr__(self, key, value)
+            return
+        value = param.validate(value)
+        if any(p.name not in self.__dict__ for p in type(self).params):
+            object.__setattr__(self, key, value)  # not built yet: __init__ validates the whole once it is
+            return
+        previous = self.__dict__[key]
         object.__setattr__(self, key, value)
+        try:
+            self.validate()
+        except BaseException:
+            object.__setattr__(self, key, previous)
+            raise
 
     def validate(self) -> None:
-        """Check combinations of parameters; raise ParameterError when they conflict."""
+        """Check combinations of parameters; raise ParameterError when they conflict.
+
+        Runs after construction and after every assignment to a declared
+        parameter (an assignment it refuses is undone), so ``process_*``
+        methods can rely on the combination without checking it again.
+        """
 
     def param_values(self) -> dict[str, Any]:
         """Current values of the declared parameters."""

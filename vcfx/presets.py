@@ -74,22 +74,44 @@ def check_preset_path(path: str | Path, inputs: Iterable[Path] = ()) -> Path:
 
 
 def write_preset(chain, path: str | Path) -> Path:
-    """Write ``chain`` (seed included) as a TOML or JSON preset, atomically."""
+    """Write ``chain`` (seed included) as a TOML or JSON preset, atomically.
+
+    A nested chain is an entry with ``effect = "chain"`` and effects of its
+    own: in TOML an array of tables inside the entry (``[[effects.effects]]``).
+    """
+    def key(name: str) -> str:
+        return name if name and all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in name) else json.dumps(name)
+
+    def tables(value: Any) -> bool:
+        return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+    def plain(value: Any) -> bool:
+        return not isinstance(value, dict) and not tables(value)
+
+    def table(where: list[str], data: dict[str, Any], lines: list[str]) -> None:
+        """Append the keys of ``data``, then its tables, then its arrays of tables (nested chains nest so)."""
+        lines += [f"{key(k)} = {_toml_value(v)}" for k, v in data.items()
+                  if v is not None and plain(v)]  # TOML has no null: None is left out
+        for k, v in data.items():
+            if isinstance(v, dict):
+                if not v or any(plain(x) for x in v.values()):  # else its sub-tables' headers make it
+                    lines += ["", f"[{'.'.join(map(key, where + [k]))}]"]
+                table(where + [k], v, lines)
+        for k, v in data.items():
+            if tables(v):
+                for item in v:
+                    lines += ["", f"[[{'.'.join(map(key, where + [k]))}]]"]
+                    table(where + [k], item, lines)
+
     path = check_preset_path(path)
     data = chain.to_dict()
+    data.pop("effect", None)  # a preset file is a chain: the top level needs no name
     if path.suffix.lower() == ".json":
         text = json.dumps(data, indent=2) + "\n"
     else:
-        lines = [f"seed = {data['seed']}", ""] if "seed" in data else []
-        for domain, options in data.get("options", {}).items():
-            lines.append(f"[options.{domain}]")
-            lines += [f"{k} = {_toml_value(v)}" for k, v in options.items()]
-            lines.append("")
-        for eff in data["effects"]:
-            lines.append("[[effects]]")
-            lines += [f"{k} = {_toml_value(v)}" for k, v in eff.items() if v is not None]
-            lines.append("")
-        text = "\n".join(lines)
+        lines: list[str] = []
+        table([], data, lines)
+        text = "\n".join(lines).lstrip("\n") + "\n"
     with atomic_path(path) as tmp:
         tmp.write_text(text)
     return path

@@ -90,7 +90,6 @@ class Noise(vcfx.Effect):
             )
 
     def process_waveform(self, audio: vcfx.Audio, ctx: vcfx.Context) -> vcfx.Audio:
-        self.validate()
         x = audio.samples
         if self.amount is not None:
             level = self.amount

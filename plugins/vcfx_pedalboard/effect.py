@@ -274,20 +274,6 @@ class PedalboardEffect(vcfx.Effect):
             raise vcfx.ParameterError("plugin_name goes with path= (a multi-plugin VST3/AU bundle)")
         self.instance()
 
-    def __setattr__(self, key: str, value: Any) -> None:
-        """Assignments are validated like construction: a setting pedalboard refuses is refused here."""
-        initialised = all(p.name in self.__dict__ for p in self.params)
-        if not initialised or key not in ("plugin", "path", "plugin_name", "settings"):
-            super().__setattr__(key, value)
-            return
-        old = self.__dict__[key]
-        super().__setattr__(key, value)
-        try:
-            self.validate()
-        except vcfx.ParameterError:
-            object.__setattr__(self, key, old)
-            raise
-
     def instance(self) -> pedalboard.Plugin:
         """The pedalboard plugin this effect runs (built or loaded once, rebuilt when parameters change)."""
         if isinstance(self.plugin, pedalboard.Plugin):
