@@ -199,3 +199,29 @@ def test_a_newcomer_cannot_take_a_builtin_name(fresh_plugins, voice):
         assert next(p for p in vcfx.list_plugins() if p.name == "impostor").error
     finally:
         plugins.unregister("impostor")
+
+
+def test_register_refuses_a_taken_name_a_second_registration_and_misspelled_hooks(fresh_plugins):
+    class Plugin:
+        @vcfx.hookimpl
+        def register_effects(self, register):
+            pass
+
+    class Typo:
+        @vcfx.hookimpl
+        def register_efects(self, register):
+            pass
+
+    plugin = Plugin()
+    plugins.register(plugin, name="test-once")
+    try:
+        with pytest.raises(vcfx.PluginError, match='a plugin named "test-once" is registered already'):
+            plugins.register(Plugin(), name="test-once")
+        with pytest.raises(vcfx.PluginError, match='is registered already, as plugin "test-once"'):
+            plugins.register(plugin, name="test-twice")
+        with pytest.raises(vcfx.PluginError, match='plugin "test-typo" has invalid hooks: .*register_efects'):
+            plugins.register(Typo(), name="test-typo")
+        assert {p.name for p in vcfx.list_plugins()} >= {"test-once", "world"}
+        assert not {"test-twice", "test-typo"} & {p.name for p in vcfx.list_plugins()}
+    finally:
+        plugins.unregister("test-once")

@@ -3,7 +3,7 @@
 Every hook is one pluggy call (``pm.hook.register_effects(register=...)``), so pluggy orders the
 implementations (newest first, ``tryfirst``/``trylast``) and runs wrappers (``wrapper=True``, old-style
 ``hookwrapper=True``) around the others, exactly as it documents. pluggy holds each plugin through an
-:class:`_Adapter` that only notes which plugin's implementation is running: every ``register(...)`` call is
+adapter that only notes which plugin's implementation is running: every ``register(...)`` call is
 staged for the plugin that makes it, and an exception is charged to the plugin that raised it.
 
 A plugin that raises, registers something invalid or claims a name that is taken fails, and the hooks are
