@@ -244,7 +244,7 @@ def test_a_plugin_failing_half_way_leaves_nothing_behind(fail_in):
         assert len(caught) == 1
         message = str(caught[0].message)
         assert message.startswith('plugin "test-half-done" from entry point (none) failed to load; ')
-        assert f"{fail_in} raised RuntimeError: boom in {fail_in}; nothing it registered is kept (" in message
+        assert f"{fail_in} raised: RuntimeError: boom in {fail_in}; nothing it registered is kept (" in message
         registered_before = {"register_domains": "domains: test_stft", "register_effects": "effects: test_lowpass",
                              "register_presets": "presets: test_half_done", "register_slicers": "slicers: test_halves"}
         for hook in HOOK_ORDER[: HOOK_ORDER.index(fail_in) + 1]:  # what it registered up to the failure, dropped
@@ -252,7 +252,7 @@ def test_a_plugin_failing_half_way_leaves_nothing_behind(fail_in):
         assert "test_stft" not in reg.domains and "test_lowpass" not in reg.effects
         assert "test_half_done" not in reg.presets and "test_halves" not in reg.slicers
         info = reg.plugins["test-half-done"]
-        assert info.error == f"{fail_in} raised RuntimeError: boom in {fail_in}"
+        assert info.error == f"{fail_in} raised: RuntimeError: boom in {fail_in}"
         assert (info.effects, info.domains, info.presets, info.slicers) == ([], [], [], [])
         with pytest.raises(vcfx.PluginError, match='unknown domain "test_stft"'):
             vcfx.domain("test_stft")
@@ -525,7 +525,7 @@ class TakesApply:
 
 
 @pytest.mark.parametrize(("plugin", "reason"), [
-    (CommandThenBoom, "register_commands raised RuntimeError: boom in register_commands"),
+    (CommandThenBoom, "register_commands raised: RuntimeError: boom in register_commands"),
     (TakesApply, 'register_commands: command "apply" is already a vcfx command'),
 ])
 def test_a_failing_register_commands_is_isolated(capsys, plugin, reason):
@@ -546,3 +546,19 @@ def test_a_failing_register_commands_is_isolated(capsys, plugin, reason):
     finally:
         plugins.unregister("test-commands")
         plugins.unregister("test-hello")
+
+
+class WrongCall:
+    @vcfx.hookimpl
+    def register_presets(self, register):
+        register("test_wrong")  # no factory
+
+
+def test_a_wrong_register_call_names_the_hook():
+    plugins.register(WrongCall(), name="test-wrong-call")
+    try:
+        with pytest.warns(vcfx.PluginLoadWarning, match="register_presets raised: PluginError: register\\(\\) of "
+                                                         "register_presets: missing a required argument: 'factory'"):
+            assert "test_wrong" not in plugins.registry().presets
+    finally:
+        plugins.unregister("test-wrong-call")

@@ -169,7 +169,7 @@ def test_an_entry_point_failing_after_its_domain_keeps_nothing(fresh_plugins, mo
         plugins.reload()
     assert [str(w.message) for w in caught] == [
         'plugin "halfway" (distribution vcfx-halfway 1.0) from entry point halfway = vcfx_halfway_mod failed to '
-        "load; register_effects raised RuntimeError: boom after the domain; nothing it registered is kept "
+        "load; register_effects raised: RuntimeError: boom after the domain; nothing it registered is kept "
         "(domains: test_flat)"
     ]
     assert "test_flat" not in plugins.registry().domains and "world" in plugins.registry().domains

@@ -343,6 +343,7 @@ class _Register:
         self.hook = hook
         self._kind = kind
         self._check = check
+        self._signature = inspect.signature(check)
         self._staged = staged
         self._names: list[str] = []
 
@@ -352,6 +353,10 @@ class _Register:
 
     def __call__(self, *args: Any, **kwargs: Any) -> None:
         plugin = _calls.current(f"register() of {self.hook}")
+        try:
+            self._signature.bind(plugin, *args, **kwargs)
+        except TypeError as exc:
+            raise PluginError(f"register() of {self.hook}: {exc}") from None
         name, value = self._check(plugin, *args, **kwargs)
         mine = self._staged.setdefault(plugin, {}).setdefault(self._kind, {})
         if name in mine:
@@ -379,7 +384,7 @@ def _call(pm: pluggy.PluginManager, hook: str, skip: set[str], **kwargs: Any) ->
                 _calls.raised.setdefault(name, exc)
     finally:
         _calls.running.clear()
-    return {name: f"{hook} raised {type(exc).__name__}: {exc}" for name, exc in _calls.raised.items()}
+    return {name: f"{hook} raised: {type(exc).__name__}: {exc}" for name, exc in _calls.raised.items()}
 
 
 def _by_priority(infos: dict[str, PluginInfo]) -> list[PluginInfo]:
