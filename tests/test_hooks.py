@@ -1,7 +1,9 @@
-"""Each hook through plugin objects registered in process, and how pluggy runs them.
+"""Hooks through plugin objects registered in process, and how pluggy runs them.
 
-``test_hook_<name>`` is the main test of each hook in vcfx/hookspecs.py; the others check that hooks run
-as pluggy documents (wrappers, tryfirst/trylast) and that a plugin failing half-way keeps nothing.
+The main tests of register_domains, register_presets and register_commands are here (``test_hook_<name>``;
+register_effects and register_slicers have theirs in test_plugins.py and test_slicing.py); the others check
+that hooks run as pluggy documents (wrappers, tryfirst/trylast) and that a plugin failing half-way keeps
+nothing it registered.
 """
 
 import click
@@ -75,7 +77,6 @@ def level_at(audio, freq):
 
 
 def test_hook_register_domains():
-    """A registered domain is shared by consecutive effects: one analysis, one synthesis."""
     plugin = SpectrumPlugin()
     plugins.register(plugin, name="test-spectrum")
     try:
@@ -125,7 +126,6 @@ class PresetPlugin:
 
 
 def test_hook_register_presets():
-    """A registered preset is a named chain factory whose keyword arguments are its options."""
     plugins.register(PresetPlugin(), name="test-presets")
     try:
         assert vcfx.presets()["test_robotic"] == "Monotone and lower"
@@ -157,7 +157,7 @@ class GainPlugin:
         register(Gain)
 
 
-def test_hook_register_effects(voice):
+def test_an_effect_belongs_to_the_plugin_that_registered_it(voice):
     plugins.register(GainPlugin(), name="test-gain")
     try:
         out = vcfx.Chain.from_spec("pitch_shift=semitones=0,test_gain=factor=0.5")[1:](voice.audio)
@@ -183,19 +183,6 @@ class HalvesPlugin:
     @vcfx.hookimpl
     def register_slicers(self, register):
         register(Halves)
-
-
-def test_hook_register_slicers():
-    plugins.register(HalvesPlugin(), name="test-halves")
-    try:
-        assert plugins.registry().slicer_owner["test_halves"].name == "test-halves"
-        audio = tones(seconds=0.5)
-        segments = vcfx.slice_audio(audio, "test_halves")
-        assert [(s.start_s, s.end_s) for s in segments] == [(0.0, 0.25), (0.25, 0.5)]
-        np.testing.assert_array_equal(segments[1].audio.samples, audio.samples[:, 4000:])
-    finally:
-        plugins.unregister("test-halves")
-    assert "test_halves" not in vcfx.slicers()
 
 
 # -- a plugin failing half-way keeps nothing -----------------------------------------------------------------
