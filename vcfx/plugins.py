@@ -538,14 +538,24 @@ def _plan_commands(group: Any, infos: dict[str, PluginInfo], staged: dict) -> tu
 
 
 def add_commands(group: Any) -> list[str]:
-    """Let every loaded plugin add subcommands to ``group``, the ``vcfx`` click group; the names added.
+    """Let every loaded plugin add subcommands to ``group`` (the ``register_commands`` hook).
 
     The ``vcfx`` command calls this before it parses its arguments. Each plugin's
     ``register_commands(cli)`` adds to a staging group; its commands reach ``group`` only if
     the hook succeeded and none of their names is taken (vcfx's own commands, then vcfx's own
     plugins, win). A plugin that fails here fails as a whole: its effects, domains, presets and
     slicers are dropped too, and a PluginLoadWarning says so. Calling this again after plugins
-    changed replaces the commands it added before.
+    changed replaces the commands it added before; otherwise it does nothing.
+
+    Parameters
+    ----------
+    group : click.Group
+        The group to add to, normally ``vcfx.cli.cli``.
+
+    Returns
+    -------
+    list of str
+        The names of the commands the plugins added, in the order they were added.
     """
     with _lock:
         reg = registry()
