@@ -106,29 +106,77 @@ def test_hook_register_effects(fresh_plugins, voice):
 
 
 def test_third_party_package_needs_nothing_else(tmp_path):
-    """pip-install a package from tests/thirdparty and use its effect next to a built-in."""
+    """pip-install a package from tests/thirdparty: its effect runs next to a built-in, its command in `vcfx`."""
     package = HERE / "thirdparty" / "vcfx-robot"
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
+    vcfx_command = str(Path(sys.executable).with_name("vcfx"))
     subprocess.run(pip + ["install", "--no-deps", "--no-build-isolation", str(package)], check=True)
     try:
         script = textwrap.dedent("""
             import numpy as np, vcfx
+            from vcfx.cli import main
             info = next(p for p in vcfx.list_plugins() if p.name == "robot")
             assert (info.distribution, info.version, info.effects) == ("vcfx-robot", "0.2.0", ["robot"]), info
+            assert info.hooks == ["register_commands", "register_effects"], info
             voice = vcfx.synthetic_voice(0.5, 16000).audio
             chain = vcfx.Chain.from_spec("pitch_shift=semitones=2,robot=carrier_hz=30")
             out = chain(voice)
             assert out.frames == voice.frames and np.isfinite(out.samples).all()
             print("ok", chain.to_spec())
+            assert main(["robot-info", "--carrier-hz", "30"]) == 0
         """)
         result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
-        assert result.stdout.strip() == "ok pitch_shift=semitones=2,robot=carrier_hz=30"
+        assert result.stdout.splitlines() == ["ok pitch_shift=semitones=2,robot=carrier_hz=30",
+                                              "robot=carrier_hz=30: Ring-modulate the voice for a robot sound"]
+        listing = subprocess.run([vcfx_command, "--help"], capture_output=True, text=True)
+        assert listing.returncode == 0 and "robot-info  Show the robot effect's spec and what it does." in listing.stdout
+        bad = subprocess.run([vcfx_command, "robot-info", "--carrier-hz", "0"], capture_output=True, text=True)
+        assert bad.returncode in (1, 2) and bad.stdout == ""  # vcfx's own one-line error, naming the value
+        assert bad.stderr.startswith("vcfx: error: ") and "carrier_hz=0" in bad.stderr and len(bad.stderr.splitlines()) == 1
     finally:
         subprocess.run(pip + ["uninstall", "-y", "vcfx-robot"], check=True)
     result = subprocess.run([sys.executable, "-c", "import vcfx; print('robot' in vcfx.effects())"],
                             capture_output=True, text=True)
     assert result.stdout.strip() == "False"
+    gone = subprocess.run([vcfx_command, "robot-info"], capture_output=True, text=True)
+    assert gone.returncode == 2 and "No such command 'robot-info'" in gone.stderr
+
+
+def test_an_entry_point_failing_after_its_domain_keeps_nothing(fresh_plugins, monkeypatch, tmp_path):
+    make_distribution(tmp_path, "vcfx-halfway", "halfway", "vcfx_halfway_mod", """
+        import vcfx
+
+        class Flat(vcfx.Domain):
+            name = "test_flat"
+
+            def analyze(self, audio, ctx):
+                return audio
+
+            def synthesize(self, state, ctx):
+                return state
+
+        @vcfx.hookimpl
+        def register_domains(register):
+            register(Flat())
+
+        @vcfx.hookimpl
+        def register_effects(register):
+            raise RuntimeError("boom after the domain")
+    """)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.warns(vcfx.PluginLoadWarning) as caught:
+        plugins.reload()
+    assert [str(w.message) for w in caught] == [
+        'plugin "halfway" (distribution vcfx-halfway 1.0) from entry point halfway = vcfx_halfway_mod failed to '
+        "load; register_effects raised: RuntimeError: boom after the domain; nothing it registered is kept "
+        "(domains: test_flat)"
+    ]
+    assert "test_flat" not in plugins.registry().domains and "world" in plugins.registry().domains
+    info = next(p for p in vcfx.list_plugins() if p.name == "halfway")
+    assert info.domains == [] and info.hooks == ["register_domains", "register_effects"]
+    with pytest.raises(vcfx.PluginError, match='unknown domain "test_flat"'):
+        vcfx.domain("test_flat")
 
 
 def test_a_newcomer_cannot_take_a_builtin_name(fresh_plugins, voice):
@@ -151,3 +199,29 @@ def test_a_newcomer_cannot_take_a_builtin_name(fresh_plugins, voice):
         assert next(p for p in vcfx.list_plugins() if p.name == "impostor").error
     finally:
         plugins.unregister("impostor")
+
+
+def test_register_refuses_a_taken_name_a_second_registration_and_misspelled_hooks(fresh_plugins):
+    class Plugin:
+        @vcfx.hookimpl
+        def register_effects(self, register):
+            pass
+
+    class Typo:
+        @vcfx.hookimpl
+        def register_efects(self, register):
+            pass
+
+    plugin = Plugin()
+    plugins.register(plugin, name="test-once")
+    try:
+        with pytest.raises(vcfx.PluginError, match='a plugin named "test-once" is registered already'):
+            plugins.register(Plugin(), name="test-once")
+        with pytest.raises(vcfx.PluginError, match='is registered already, as plugin "test-once"'):
+            plugins.register(plugin, name="test-twice")
+        with pytest.raises(vcfx.PluginError, match='plugin "test-typo" has invalid hooks: .*register_efects'):
+            plugins.register(Typo(), name="test-typo")
+        assert {p.name for p in vcfx.list_plugins()} >= {"test-once", "world"}
+        assert not {"test-twice", "test-typo"} & {p.name for p in vcfx.list_plugins()}
+    finally:
+        plugins.unregister("test-once")

@@ -382,6 +382,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in argv
     try:
+        plugin_host.add_commands(cli)  # the register_commands hook
         status = cli.main(args=argv, prog_name="vcfx", standalone_mode=False)
         return status if isinstance(status, int) else 0  # click returns Exit's code without raising
     except click.exceptions.Exit as exc:

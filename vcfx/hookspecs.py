@@ -1,19 +1,29 @@
 """Plugin hooks. A plugin is a module listed under ``[project.entry-points.vcfx]``.
 
-Each hook hands the plugin a ``register`` callback::
+Each registry hook hands the plugin a ``register`` callback::
 
     import vcfx
 
     @vcfx.hookimpl
     def register_effects(register):
         register(Robot)
+
+Hooks run through pluggy, so ``@vcfx.hookimpl(tryfirst=True)``, ``trylast=True``
+and wrappers (``wrapper=True``, or old-style ``hookwrapper=True``) behave as
+pluggy documents. ``register.registered`` lists the names registered so far in
+the call, by every plugin. A plugin whose hook raises, or that registers
+something invalid or a name that is taken, fails as a whole: nothing it
+registered, in any hook, is kept.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import pluggy
+
+if TYPE_CHECKING:
+    import click
 
 hookspec = pluggy.HookspecMarker("vcfx")
 hookimpl = pluggy.HookimplMarker("vcfx")
@@ -42,4 +52,13 @@ def register_slicers(register: Callable[[type], None]) -> None:
     """Register slicers: call ``register(SlicerSubclass)`` once per :class:`vcfx.Slicer`.
 
     :func:`vcfx.slice_audio` finds a slicer by its registered ``name``.
+    """
+
+
+@hookspec
+def register_commands(cli: click.Group) -> None:
+    """Add ``vcfx`` subcommands: ``@cli.command()``, ``@cli.group()`` or ``cli.add_command(command)``.
+
+    ``cli`` is a click group listing vcfx's own commands. A command whose name
+    is taken (``apply``, or another plugin's) makes the plugin fail to load.
     """

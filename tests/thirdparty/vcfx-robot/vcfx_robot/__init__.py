@@ -1,5 +1,6 @@
-"""A third-party vcfx plugin: ring modulation for a robot voice."""
+"""A third-party vcfx plugin: ring modulation for a robot voice, and a ``vcfx robot-info`` command."""
 
+import click
 import numpy as np
 
 import vcfx
@@ -25,3 +26,13 @@ class Robot(vcfx.Effect):
 @vcfx.hookimpl
 def register_effects(register):
     register(Robot)
+
+
+@vcfx.hookimpl
+def register_commands(cli):
+    @cli.command(name="robot-info")
+    @click.option("--carrier-hz", type=float, default=50.0, show_default=True, help="Carrier frequency.")
+    def robot_info(carrier_hz):
+        """Show the robot effect's spec and what it does."""
+        robot = Robot(carrier_hz=carrier_hz)  # an out-of-range value is vcfx's ParameterError
+        click.echo(f"{robot.to_spec()}: {Robot.summary}")
