@@ -72,7 +72,24 @@ def _common(f):
                         help="Print only errors: no messages, warnings or progress bars.")(f)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """vcfx's commands, then those plugins add (the ``register_commands`` hook) once one is asked for.
+
+    Built-in commands run without loading plugins' commands, so ``vcfx apply``
+    starts as quickly as the chain allows; ``--help`` and unknown names load them.
+    """
+
+    def get_command(self, ctx, cmd_name):
+        if cmd_name not in BUILT_IN_COMMANDS:
+            plugin_host.add_commands(self)
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx):
+        plugin_host.add_commands(self)
+        return super().list_commands(ctx)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors: no messages, warnings or progress bars.")
 @click.option("--debug", is_flag=True, help="Show the full traceback on errors.")
 @click.version_option(package_name="vcfx", prog_name="vcfx")
@@ -371,6 +388,10 @@ def batch(in_dir, out_dir, chain_spec, jobs, copies, seed, engine, scheduler, pa
         raise click.exceptions.Exit(EXIT_FAILURE)
 
 
+BUILT_IN_COMMANDS = frozenset(cli.commands)
+"""vcfx's own commands; plugins cannot take their names."""
+
+
 # -- entry point -----------------------------------------------------------------
 
 def _one_line(text: str) -> str:
@@ -382,7 +403,6 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in argv
     try:
-        plugin_host.add_commands(cli)  # the register_commands hook
         status = cli.main(args=argv, prog_name="vcfx", standalone_mode=False)
         return status if isinstance(status, int) else 0  # click returns Exit's code without raising
     except click.exceptions.Exit as exc:

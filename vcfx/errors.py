@@ -57,5 +57,3 @@ def unknown_name_message(name: str, known: Iterable[str], what: str) -> str:
     listing = ", ".join(known) if known else "(none)"
     return f'unknown {what} "{name}"{hint} Known: {listing}'
 
-
-suggest = unknown_name_message  # the name the host modules call it by

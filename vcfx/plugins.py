@@ -30,7 +30,7 @@ import pluggy
 from . import hookspecs
 from .domains import Domain
 from .effect import WAVEFORM, Effect
-from .errors import ParameterError, PluginError, PluginLoadWarning, suggest
+from .errors import ParameterError, PluginError, PluginLoadWarning, unknown_name_message
 from .slicer import Slicer
 
 __all__ = [
@@ -622,7 +622,7 @@ def effect_class(name: str) -> type[Effect]:
     try:
         return reg.effects[name]
     except (KeyError, TypeError):
-        raise PluginError(suggest(str(name), reg.effects, "effect") + _failed_hint(reg)) from None
+        raise PluginError(unknown_name_message(str(name), reg.effects, "effect") + _failed_hint(reg)) from None
 
 
 def effect(name: str, **params: Any) -> Effect:
@@ -642,7 +642,7 @@ def domain(name: str) -> Domain:
     try:
         return reg.domains[name]
     except KeyError:
-        raise PluginError(suggest(name, reg.domains, "domain")) from None
+        raise PluginError(unknown_name_message(name, reg.domains, "domain")) from None
 
 
 def presets() -> dict[str, str]:
@@ -656,7 +656,7 @@ def preset(name: str, **options: Any):
     try:
         p = reg.presets[name]
     except KeyError:
-        raise PluginError(suggest(name, reg.presets, "preset")) from None
+        raise PluginError(unknown_name_message(name, reg.presets, "preset")) from None
     try:
         return p.factory(**options)
     except TypeError as exc:
@@ -675,7 +675,7 @@ def slicer_class(name: str) -> type[Slicer]:
         return reg.slicers[name]
     except (KeyError, TypeError):
         raise PluginError(
-            suggest(str(name), reg.slicers, "slicer")
+            unknown_name_message(str(name), reg.slicers, "slicer")
             + " Slicers come from plugins; `vcfx plugins` lists them and any that failed to load."
         ) from None
 
