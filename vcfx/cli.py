@@ -260,25 +260,6 @@ def slice_command(input_path, outdir, params, chain_spec, seed, stem, subtype):
     _say(f"wrote {len(paths)} segments and {stem}.csv to {outdir}/")
 
 
-def _param_rows(cls) -> list[dict]:
-    return [p.describe() for p in cls.params]
-
-
-def _effect_table() -> list[dict]:
-    reg = plugin_host.registry()
-    return [
-        {"effect": name, "summary": cls.summary, "domains": list(cls.domains), "plugin": reg.owner[name].name,
-         "params": _param_rows(cls)}
-        for name, cls in sorted(reg.effects.items())
-    ]
-
-
-def _slicer_table() -> list[dict]:
-    slicers = getattr(plugin_host.registry(), "slicers", {})
-    return [{"slicer": name, "summary": cls.summary, "params": _param_rows(cls)}
-            for name, cls in sorted(slicers.items())]
-
-
 def _echo_params(params: list[dict]) -> None:
     for p in params:
         unit = f" {p['unit']}" if p["unit"] else ""
@@ -291,7 +272,7 @@ def _echo_params(params: list[dict]) -> None:
 @_common
 def effects(as_json):
     """List every effect with its parameters, units, ranges and defaults (and presets and slicers)."""
-    rows, slicers = _effect_table(), _slicer_table()
+    rows, slicers = plugin_host.describe_effects(), plugin_host.describe_slicers()
     if as_json:
         click.echo(json.dumps({"effects": rows, "presets": plugin_host.presets(), "slicers": slicers}, indent=2))
         return

@@ -48,6 +48,8 @@ __all__ = [
     "slicer",
     "slicer_class",
     "list_plugins",
+    "describe_effects",
+    "describe_slicers",
     "owner",
     "register",
     "unregister",
@@ -699,3 +701,20 @@ def list_plugins() -> list[PluginInfo]:
 def owner(effect_name: str) -> PluginInfo | None:
     """The plugin that registered an effect."""
     return registry().owner.get(effect_name)
+
+
+def describe_effects() -> list[dict[str, Any]]:
+    """Every registered effect as data: name, summary, domains, plugin and each parameter's declaration.
+
+    What ``vcfx effects --json`` prints under ``"effects"``.
+    """
+    reg = registry()
+    return [{"effect": name, "summary": cls.summary, "domains": list(cls.domains), "plugin": reg.owner[name].name,
+             "params": [p.describe() for p in cls.params]}
+            for name, cls in sorted(reg.effects.items())]
+
+
+def describe_slicers() -> list[dict[str, Any]]:
+    """Every registered slicer as data, as ``vcfx effects --json`` prints it under ``"slicers"``."""
+    return [{"slicer": name, "summary": cls.summary, "params": [p.describe() for p in cls.params]}
+            for name, cls in sorted(registry().slicers.items())]
