@@ -166,3 +166,23 @@ def write_audio(audio, path: Path, subtype: str | None = None) -> Path:
         except (sf.LibsndfileError, RuntimeError) as exc:
             raise AudioError(f"cannot write {path}: {exc}") from None
     return path
+
+
+
+def check_free_space(path: str | os.PathLike, nbytes: int) -> None:
+    """Refuse, with an AudioError naming ``path``, to write ``nbytes`` where the disk has less room.
+
+    The room is asked of the folder that will hold ``path``; when that
+    cannot be told (no such folder yet, a file system that does not say),
+    nothing is refused here and writing reports what goes wrong.
+    """
+    import shutil
+
+    folder = Path(path).parent
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return
+    if nbytes > free:
+        raise AudioError(f"cannot write {path}: it needs about {nbytes / 1e6:.1f} MB ({nbytes} bytes) and "
+                         f"{folder} has {free / 1e6:.1f} MB ({free} bytes) free")
