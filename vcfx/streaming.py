@@ -7,6 +7,11 @@ every output sample inside a chunk's share was computed with all the context
 it depends on. Neighbouring chunks overlap by a short crossfade centred on
 the cut. At most ``workers + 1`` chunks are in memory at a time.
 
+Before the first chunk runs, :func:`plan_chunks` works out which output
+frames each chunk gives, from the chain's ``expected_frames`` of the whole,
+and checks that they add up to the whole's length; a chain whose lengths
+cannot be split is refused there, not after the last chunk.
+
 Effects that use statistics of the whole signal (the SNR reference of
 ``noise``, the mean pitch of ``pitch_variance``, the peak guard of
 ``reverb``) measure them per chunk when streaming.
@@ -55,6 +60,12 @@ def _fade_frames(sample_rate: int) -> int:
     return max(2, int(CROSSFADE_S * sample_rate))
 
 
+def _chunk_frames(sample_rate: int, chunk_s: float) -> tuple[int, int]:
+    """The energy hop and the nominal chunk, in frames (never shorter than four crossfades and hops)."""
+    hop = max(1, int(HOP_S * sample_rate))
+    return hop, max(int(chunk_s * sample_rate), 4 * (hop + _fade_frames(sample_rate)))
+
+
 def chunk_bounds(read: Callable[[int, int], np.ndarray], frames: int, sample_rate: int,
                  chunk_s: float = DEFAULT_CHUNK_S) -> list[int]:
     """Cut points (frames, first 0, last ``frames``) at quiet moments about ``chunk_s`` apart.
@@ -62,8 +73,7 @@ def chunk_bounds(read: Callable[[int, int], np.ndarray], frames: int, sample_rat
     Chunks are never shorter than four crossfades, so that neighbouring
     joins never overlap.
     """
-    hop = max(1, int(HOP_S * sample_rate))
-    chunk = max(int(chunk_s * sample_rate), 4 * (hop + _fade_frames(sample_rate)))
+    hop, chunk = _chunk_frames(sample_rate, chunk_s)
     block = hop * 1000
     energy = []
     for start in range(0, frames, block):
@@ -157,7 +167,8 @@ def plan_chunks(chain, cuts: list[int], sample_rate: int) -> list[ChunkPlan]:
 
     frames = cuts[-1] if cuts else 0
     fade = _fade_frames(sample_rate)
-    if len(cuts) < 2 or cuts[0] != 0 or any(b - a < fade for a, b in zip(cuts, cuts[1:])):
+    gaps = [b - a for a, b in zip(cuts, cuts[1:])]
+    if len(cuts) < 2 or cuts[0] != 0 or min(gaps) < 1 or (len(gaps) > 1 and min(gaps) < fade):
         raise ParameterError(f"cuts={_short(cuts)} must rise from 0 to the input length in steps of at "
                              f"least a crossfade ({fade} frames at {sample_rate} Hz)")
     spec = chain.to_spec() if hasattr(chain, "to_spec") else repr(chain)
@@ -173,8 +184,8 @@ def plan_chunks(chain, cuts: list[int], sample_rate: int) -> list[ChunkPlan]:
 
     total = expected(frames)
 
-    def out_pos(x: int) -> int:  # where input frame x lands in the output
-        return total if x >= frames else expected(x + frames) - total
+    def out_pos(x: int) -> int:  # where input frame x lands: the rest of the input gives the rest of the output
+        return total if x >= frames else total - expected(frames - x)
 
     margin = chain.context_frames(sample_rate) + fade
     joins = [(out_pos(c - fade // 2), out_pos(c + fade - fade // 2)) for c in cuts[1:-1]]
@@ -183,11 +194,11 @@ def plan_chunks(chain, cuts: list[int], sample_rate: int) -> list[ChunkPlan]:
     plan = []
     for i, (cut, nxt) in enumerate(zip(cuts, cuts[1:])):
         a, b = max(0, cut - margin), min(frames, nxt + margin)
-        p = ChunkPlan(read=(a, b), frames_out=expected(b - a), origin=out_pos(a) if a else 0,
+        p = ChunkPlan(read=(a, b), frames_out=expected(b - a), origin=out_pos(a),
                       span=(starts[i][0], ends[i][0]), fade_in=starts[i][1] - starts[i][0],
                       fade_out=ends[i][1] - ends[i][0])
-        if not (0 <= p.span[0] - p.origin and p.fade_in <= p.span[1] - p.span[0] > 0
-                and p.span[1] + p.fade_out - p.origin <= p.frames_out):
+        fits = 0 <= p.span[0] - p.origin and p.span[1] + p.fade_out - p.origin <= p.frames_out
+        if not (fits and 0 <= p.fade_in <= p.span[1] - p.span[0] and p.span[1] > p.span[0] and p.fade_out >= 0):
             raise EffectError(
                 f"cannot stream {spec}: its lengths do not add up over chunks: chunk {i} (input frames "
                 f"{a} to {b}) gives {p.frames_out} frames placed at {p.origin}, but must cover output "
