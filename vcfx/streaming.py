@@ -365,10 +365,10 @@ def stream_file(chain, in_path: str | os.PathLike, out_path: str | os.PathLike, 
             nbytes = _output_bytes(total, channels, fmt, subtype)
             if nbytes is not None:
                 check_free_space(out_path, nbytes)
-            plan = plan_chunks(concrete, chunk_bounds(read, frames, rate, chunk_s), rate)
             with atomic_path(out_path) as tmp:
                 done = 0
                 with open_for_writing(tmp, rate, channels, subtype, fmt) as out:
+                    plan = plan_chunks(concrete, chunk_bounds(read, frames, rate, chunk_s), rate)
                     for piece in _run_chunks(concrete, read, plan, rate, workers or threads()):
                         if pcm and np.abs(piece).max() > 1.0:
                             raise AudioError(f"the output would clip in {subtype}; write with subtype FLOAT instead")
