@@ -197,7 +197,8 @@ def plan_chunks(chain, cuts: list[int], sample_rate: int) -> list[ChunkPlan]:
         p = ChunkPlan(read=(a, b), frames_out=expected(b - a), origin=out_pos(a),
                       span=(starts[i][0], ends[i][0]), fade_in=starts[i][1] - starts[i][0],
                       fade_out=ends[i][1] - ends[i][0])
-        fits = 0 <= p.span[0] - p.origin and p.span[1] + p.fade_out - p.origin <= p.frames_out
+        # what is taken must come from the chunk's own input, not from the margins' edges or a tail
+        fits = p.origin <= p.span[0] and p.span[1] + p.fade_out <= min(out_pos(b), p.origin + p.frames_out)
         if not (fits and 0 <= p.fade_in <= p.span[1] - p.span[0] and p.span[1] > p.span[0] and p.fade_out >= 0):
             raise EffectError(
                 f"cannot stream {spec}: its lengths do not add up over chunks: chunk {i} (input frames "
