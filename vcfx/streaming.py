@@ -245,7 +245,7 @@ def _run_chunks(chain, read, plan: list[ChunkPlan], sample_rate: int, workers: i
                 piece = piece.copy()
                 piece[:, :p.fade_in] = pending * (1 - ramp) + piece[:, :p.fade_in] * ramp
             yield piece
-            pending = y[:, p.handed_on()]
+            pending = y[:, p.handed_on()].copy()  # not a view: the chunk's output can go
 
 
 def _resolved(chain, frames: int, sample_rate: int):
@@ -290,6 +290,7 @@ def stream_audio(chain, audio: Audio, chunk_s: float = DEFAULT_CHUNK_S, workers:
     chain = _checked(chain, chunk_s, workers)
     if not isinstance(audio, Audio):
         raise AudioError(f"streaming takes vcfx.Audio, got {type(audio).__name__}; use stream_file for files")
+
     def read(a: int, b: int) -> np.ndarray:
         return audio.samples[:, a:b]
 
