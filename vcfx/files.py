@@ -184,5 +184,5 @@ def check_free_space(path: str | os.PathLike, nbytes: int) -> None:
     except OSError:
         return
     if nbytes > free:
-        raise AudioError(f"cannot write {path}: it needs about {nbytes / 1e6:.1f} MB ({nbytes} bytes) and "
-                         f"{folder} has {free / 1e6:.1f} MB ({free} bytes) free")
+        raise AudioError(f"cannot write {path}: it needs about {nbytes / 1e6:.1f} MB and only "
+                         f"{free / 1e6:.1f} MB are free in {folder}")
