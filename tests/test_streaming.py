@@ -106,3 +106,55 @@ def test_cli_apply_streams_with_chunk_s(tmp_path, long_voice):
     assert again.returncode == 0, again.stderr
     assert (tmp_path / "again.wav").read_bytes() == (tmp_path / "out.wav").read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["again.wav", "long.wav", "out.wav", "run.toml"]
+
+
+class Counted(vcfx.Effect):
+    """Counts its runs; its output length is known only when ``known`` is true."""
+
+    name = "test_counted"
+    summary = "Counts runs"
+    params = (vcfx.Param("known", bool, True, "Whether expected_frames answers"),)
+    runs = 0
+
+    def expected_frames(self, frames, sample_rate):
+        return frames if self.known else None
+
+    def process_waveform(self, audio, ctx):
+        type(self).runs += 1
+        return audio
+
+
+def test_check_free_space_names_path_need_and_room(tmp_path):
+    import shutil
+
+    from vcfx.files import check_free_space
+
+    free = shutil.disk_usage(tmp_path).free
+    check_free_space(tmp_path / "out.wav", 1)
+    with pytest.raises(vcfx.AudioError, match=r"out\.wav: it needs about [\d.]+ MB and only [\d.]+ MB are free"):
+        check_free_space(tmp_path / "out.wav", free + 10**12)
+
+
+def test_stream_file_refuses_before_the_first_chunk(tmp_path, long_voice, monkeypatch):
+    import shutil
+    from collections import namedtuple
+
+    src = long_voice.save(tmp_path / "long.wav")
+    calls = []
+    Counted.runs = 0
+    with pytest.raises(vcfx.EffectError, match="not known in advance"):
+        stream_file(vcfx.Chain([Counted(known=False)]), src, tmp_path / "out.wav", chunk_s=5.0,
+                    progress=lambda *a: calls.append(a))
+    assert Counted.runs == 0 and calls == []
+
+    # a disk without room for the output (20 s of float32 needs 1.8 MB): refused, naming the numbers
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**9, 10**9 - 10**6, 10**6))
+    with pytest.raises(vcfx.AudioError, match=r"out\.wav: it needs about 1\.8 MB and only 1\.0 MB are free"):
+        stream_file(vcfx.Chain([Counted()]), src, tmp_path / "out.wav", chunk_s=5.0,
+                    progress=lambda *a: calls.append(a))
+    assert Counted.runs == 0 and calls == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["long.wav"]
+    # compressed formats are not estimated: FLAC goes ahead on the same disk
+    stream_file(vcfx.Chain([Counted()]), src, tmp_path / "out.flac", chunk_s=5.0, subtype="PCM_16")
+    assert Counted.runs == len(cuts_of(long_voice, 5.0)) - 1
