@@ -10,11 +10,10 @@ import pytest
 
 import vcfx
 from spies import Counter
-from vcfx import Chain, load_chain
+from vcfx import Chain, load_chain, write_preset
 from vcfx.batching import MANIFEST_NAME, reproduce
 from vcfx.chain import plan
 from vcfx.cli import main
-from vcfx import write_preset
 from vcfx.streaming import stream_audio
 
 if sys.version_info >= (3, 11):
@@ -283,3 +282,13 @@ def test_the_preset_files_shown_in_the_chains_guide_load(tmp_path):
     nested = load_chain(str(tmp_path / f"shown{len(blocks) - 1}.toml"))
     assert nested[1] == Chain([fx("formant_shift", ratio="uniform(0.9,1.1)"), fx("tempo", rate=0.9)],
                               options={"world": {"f0_method": "harvest"}})
+
+
+def test_a_nested_chain_with_its_own_options_streams():
+    """No spec string can hold it, so nothing on the way to streaming may need one."""
+    inner = vcfx.Chain([vcfx.effect("pitch_shift", semitones=2)], options={"world": {"f0_method": "harvest"}})
+    chain = vcfx.Chain([inner, vcfx.effect("tempo", rate=1.1)], seed=1)
+    with pytest.raises(vcfx.SpecError):
+        chain.to_spec()
+    voice = vcfx.synthetic_voice(3.0, 16000).audio
+    assert stream_audio(chain, voice, chunk_s=1.0).frames == round(voice.frames / 1.1)
