@@ -32,7 +32,7 @@ import soundfile as sf
 from .audio import Audio
 from .chain import Chain
 from .effect import Effect
-from .errors import AudioError, EffectError, ParameterError
+from .errors import AudioError, EffectError, ParameterError, VcfxError
 from .files import (atomic_path, check_clipping, check_folder, check_free_space, check_output_path, open_audio,
                     open_for_writing, output_format, read_block, subtype_for)
 from .parallel import single_threaded, threads
@@ -131,6 +131,14 @@ class ChunkPlan:
         return slice(self.span[1] - self.origin, self.span[1] - self.origin + self.fade_out)
 
 
+def _described(chain) -> str:
+    """The chain as a spec string for messages, or its repr where no spec string can hold it."""
+    try:
+        return chain.to_spec()
+    except VcfxError:
+        return repr(chain)
+
+
 def plan_chunks(chain, cuts: list[int], sample_rate: int) -> list[ChunkPlan]:
     """Where each chunk reads and which output frames it writes, checked before any chunk runs.
 
@@ -173,7 +181,7 @@ def plan_chunks(chain, cuts: list[int], sample_rate: int) -> list[ChunkPlan]:
     if len(cuts) < 2 or cuts[0] != 0 or min(gaps) < 1 or (len(gaps) > 1 and min(gaps) < fade):
         raise ParameterError(f"cuts={_short(cuts)} must rise from 0 to the input length in steps of at "
                              f"least a crossfade ({fade} frames at {sample_rate} Hz)")
-    spec = chain.to_spec() if hasattr(chain, "to_spec") else repr(chain)
+    spec = _described(chain)
 
     def expected(n: int) -> int:
         e = chain.expected_frames(n, sample_rate)
@@ -255,7 +263,7 @@ def _resolved(chain, frames: int, sample_rate: int):
     concrete = chain.resolve(chain.seed)
     total = concrete.expected_frames(frames, sample_rate)
     if total is None:
-        raise EffectError(f"cannot stream {concrete.to_spec()}: its output length is not known in advance")
+        raise EffectError(f"cannot stream {_described(concrete)}: its output length is not known in advance")
     return concrete, total
 
 
