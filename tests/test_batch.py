@@ -71,6 +71,7 @@ def test_bad_arguments(tmp_path):
         batch(tmp_path / "in", tmp_path / "out", CHAIN, copies=0)
 
 
+@pytest.mark.slow
 def test_sigkill_midway_then_rerun(tmp_path):
     inputs = make_inputs(tmp_path / "in", 40)
     out = tmp_path / "out"

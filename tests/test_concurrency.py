@@ -63,6 +63,7 @@ def rss_mb() -> float:
     return psutil.Process().memory_info().rss / 2**20
 
 
+@pytest.mark.slow
 def test_500_runs_keep_memory_flat():
     """Every kind of backend in one short chain: WORLD, Rubber Band, soxr, noise, convolution, pedalboard."""
     audio = vcfx.synthetic_voice(0.2, 16000, f0_hz=(150.0, 200.0)).audio

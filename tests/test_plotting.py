@@ -163,6 +163,7 @@ def test_save_figure_is_atomic_and_checks_the_extension(voice, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png", "a.svg"]
 
 
+@pytest.mark.slow
 def test_long_audio_is_drawn_with_bounded_detail():
     rng = np.random.default_rng(0)
     long = vcfx.Audio((0.1 * rng.standard_normal((1, 22050 * 60))).astype(np.float32), 22050)

@@ -29,6 +29,7 @@ def test_cuts_fall_in_quiet_places(long_voice):
         assert local < 0.05 * np.sqrt(np.mean(x**2))  # inside a pause between syllables
 
 
+@pytest.mark.slow
 def test_world_chain_joins_without_seams(long_voice):
     chain = vcfx.Chain.from_spec("pitch_shift=semitones=3,tempo=rate=0.8", seed=1)
     whole = chain(long_voice)
@@ -86,6 +87,7 @@ def test_stream_file_disk_to_disk(tmp_path, long_voice):
         stream_file(vcfx.Chain.from_spec("pitch_shift=semitones=1"), tmp_path / "nope.wav", tmp_path / "o.wav")
 
 
+@pytest.mark.slow
 def test_cli_apply_streams_with_chunk_s(tmp_path, long_voice):
     import subprocess
     import sys

@@ -32,6 +32,7 @@ def test_tempo_keeps_pitch_on_synthetic_voice(voice, rate, path):
     assert abs(np.median(measured)) < 5.0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", ["waveform", "world"])
 @pytest.mark.parametrize("rate", [0.7, 1.3])
 def test_tempo_keeps_pitch_on_real_speech(speech_path, rate, path):
