@@ -383,10 +383,10 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``vcfx`` command; returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in argv
-    if not argv:  # click 8.1 would print the help to stdout and exit 0; 8.2 and later raise NoArgsIsHelpError
-        click.echo(cli.get_help(click.Context(cli, info_name="vcfx", **cli.context_settings)), err=True)
-        return EXIT_USAGE
     try:
+        if not argv:  # click 8.1 would print the help to stdout and exit 0; 8.2 and later raise NoArgsIsHelpError
+            click.echo(cli.get_help(click.Context(cli, info_name="vcfx", **cli.context_settings)), err=True)
+            return EXIT_USAGE
         status = cli.main(args=argv, prog_name="vcfx", standalone_mode=False)
         return status if isinstance(status, int) else 0  # click returns Exit's code without raising
     except click.exceptions.Exit as exc:
