@@ -4,7 +4,7 @@ import pytest
 import vcfx
 from spies import Counter
 from vcfx.chain import plan
-from truth import aligned_cents, praat_f0
+from truth import aligned_cents
 
 
 def tempo_chain(rate: float, path: str) -> vcfx.Chain:
