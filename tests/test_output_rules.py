@@ -104,3 +104,9 @@ def test_subtype_for_keeps_a_choice_and_floats_only_what_would_clip(tmp_path):
     chosen, note = files.subtype_for(wav, None, peak=1.25)
     assert chosen == "FLOAT" and "1.250" in note
     assert files.subtype_for(tmp_path / "o.ogg", None, peak=2.0) == (None, None)  # Vorbis holds any level
+
+
+def test_apply_file_refuses_to_stream_and_resample_at_once(loud_wav, tmp_path):
+    with pytest.raises(vcfx.ParameterError, match="cannot be combined"):
+        vcfx.apply_file(loud_wav, tmp_path / "o.wav", "noise=snr_db=80", chunk_s=2.0, sample_rate=16000)
+    assert not (tmp_path / "o.wav").exists()

@@ -126,6 +126,9 @@ def apply_file(in_path: str | os.PathLike, out_path: str | os.PathLike, chain, *
     """
     in_path, out_path = Path(in_path), Path(out_path)
     check_apply(in_path, out_path, subtype, save_preset)
+    if chunk_s is not None and sample_rate is not None:
+        raise ParameterError(f"chunk_s={chunk_s!r} and sample_rate={sample_rate!r} cannot be combined: a "
+                             "streamed file keeps its sample rate; resample it first, or leave out chunk_s")
     if isinstance(chain, str):
         chain = load_chain(chain, seed=seed)
     elif isinstance(chain, Effect):
