@@ -14,13 +14,14 @@ from .errors import AudioError, EffectError, ParameterError, SpecError, VcfxErro
 from .plugins import domain, owner, registry
 from .spec import parse_spec
 
-__all__ = ["Chain", "plan"]
+__all__ = ["Chain", "plan", "check_engine", "default_engine", "engines"]
 
 _DRAW_KEY = 0x7FFFFFFF
 """Spawn key of the generator that draws random parameters (effects use keys 0, 1, ...)."""
 
 
-def plan(effects: Iterable[Effect], options: dict | None = None) -> list[tuple[str, list[Effect]]]:
+def plan(effects: Iterable[Effect], options: dict | None = None,
+         engine: str | None = None) -> list[tuple[str, list[Effect]]]:
     """Choose a domain for every effect and group consecutive ones.
 
     Costs: entering a non-waveform domain (one analysis and one synthesis)
@@ -34,25 +35,80 @@ def plan(effects: Iterable[Effect], options: dict | None = None) -> list[tuple[s
     neighbours' runs, unless the nested chain's ``options`` make its
     effects run with other domain options than their neighbours (then they
     are planned on their own). ``effects`` may be a :class:`Chain` (its
-    options count) or a list; ``options`` are the options around it.
+    options and engine count) or a list; ``options`` and ``engine`` are
+    the ones around it.
+
+    An engine (a chain's ``engine``, or ``engine`` here where the chain
+    sets none) makes every effect that offers that domain run in it; the
+    others are planned by cost as usual. With no engine anywhere,
+    :func:`default_engine` decides.
     Returns ``[(domain, [effects...]), ...]``, nested chains spliced in.
     """
     effects = [effects] if isinstance(effects, Chain) else list(effects)
-    leaves = _leaves(effects, dict(options or {}))
+    leaves = _top_leaves(effects, dict(options or {}), check_engine(engine))
     return [(dom, [leaves[i][0] for i in indices]) for dom, _, indices in _plan_leaves(leaves)]
+
+
+def engines() -> list[str]:
+    """The names a chain's ``engine`` can take: every registered domain but the waveform, sorted."""
+    return sorted(name for name in registry().domains if name != WAVEFORM)
+
+
+def check_engine(engine: Any) -> str | None:
+    """``engine`` when it is None or a registered engine (see :func:`engines`).
+
+    Raises
+    ------
+    ParameterError
+        Naming the bad value and every registered engine.
+    """
+    if engine is None:
+        return None
+    known = engines()
+    if not isinstance(engine, str) or engine not in known:
+        listing = ", ".join(known) if known else "(none)"
+        raise ParameterError(f"engine={engine!r} is not a registered engine; known: {listing} "
+                             "(or None, the default)")
+    return engine
+
+
+def default_engine(effects: list[Effect]) -> str | None:
+    """The engine ``effects`` run in when no chain around them chooses one.
+
+    This is the one place where the default engine is decided. Today it is
+    None for every chain: each effect runs in the domain the cost model of
+    :func:`plan` picks (its first-listed domain on ties), so a chain with
+    ``engine=None`` runs exactly as it did before engines could be chosen.
+
+    Parameters
+    ----------
+    effects : list of Effect
+        Every effect of the chain, nested chains spliced in.
+
+    Returns
+    -------
+    str or None
+    """
+    return None
 
 
 CONVERSION_COST = 10
 
 
-def _plan_indices(effects: list[Effect]) -> list[tuple[str, list[int]]]:
+def _offered(eff: Effect, engine: str | None) -> tuple[str, ...]:
+    """The domains ``eff`` may run in: only the engine when it offers it, else all it lists."""
+    return (engine,) if engine is not None and engine in eff.domains else tuple(eff.domains)
+
+
+def _plan_indices(effects: list[Effect], engines: list[str | None] | None = None) -> list[tuple[str, list[int]]]:
     if not effects:
         return []
+    engines = [None] * len(effects) if engines is None else engines
     # best[d] = (cost, preference penalty, choices) for a prefix ending in domain d
     best: dict[str, tuple[int, int, list[str]]] = {WAVEFORM: (0, 0, [])}
-    for eff in effects:
+    for eff, engine in zip(effects, engines):
         new: dict[str, tuple[int, int, list[str]]] = {}
-        for rank, dom in enumerate(eff.domains):
+        for rank, dom in enumerate(_offered(eff, engine)):
             def step(prev: str) -> int:
                 if dom == WAVEFORM:
                     return 1
@@ -79,26 +135,46 @@ def _merged(outer: dict[str, dict[str, Any]], inner: dict[str, dict[str, Any]]) 
     return merged
 
 
-def _leaves(effects: list[Effect], options: dict[str, dict[str, Any]]) -> list[tuple[Effect, dict]]:
-    """The effects in order with every nested chain spliced in, each with the domain options it runs with."""
-    leaves: list[tuple[Effect, dict]] = []
+Leaf = tuple[Effect, dict, "str | None"]
+"""An effect with the domain options and the engine it runs with."""
+
+
+def _leaves(effects: list[Effect], options: dict[str, dict[str, Any]], engine: str | None = None) -> list[Leaf]:
+    """The effects in order with every nested chain spliced in, each with its domain options and engine.
+
+    A nested chain's engine applies to its effects; where it sets none, the one around it does.
+    """
+    leaves: list[Leaf] = []
     for eff in effects:
         if isinstance(eff, Chain):
-            leaves += _leaves(eff._effects, _merged(options, eff.options))
+            leaves += _leaves(eff._effects, _merged(options, eff.options), eff.engine or engine)
         else:
-            leaves.append((eff, options))
+            leaves.append((eff, options, engine))
     return leaves
 
 
-def _plan_leaves(leaves: list[tuple[Effect, dict]]) -> list[tuple[str, dict, list[int]]]:
-    """``[(domain, options, [leaf indices])]``: effects with other domain options never share a run."""
+def _top_leaves(effects: list[Effect], options: dict[str, dict[str, Any]], engine: str | None) -> list[Leaf]:
+    """:func:`_leaves` of a whole chain, with :func:`default_engine` for the effects no chain chose one for."""
+    leaves = _leaves(effects, options, engine)
+    if any(eng is None for _, _, eng in leaves):
+        default = default_engine([eff for eff, _, _ in leaves])
+        leaves = [(eff, opts, default if eng is None else eng) for eff, opts, eng in leaves]
+    return leaves
+
+
+def _plan_leaves(leaves: list[Leaf]) -> list[tuple[str, dict, list[int]]]:
+    """``[(domain, options, [leaf indices])]``: effects with other domain options never share a run.
+
+    Effects with other engines may share one: each is only held to its own engine's domain.
+    """
     groups: list[tuple[str, dict, list[int]]] = []
     start = 0
     while start < len(leaves):
         options, end = leaves[start][1], start
         while end < len(leaves) and leaves[end][1] == options:
             end += 1
-        for dom, indices in _plan_indices([eff for eff, _ in leaves[start:end]]):
+        run = leaves[start:end]
+        for dom, indices in _plan_indices([eff for eff, _, _ in run], [eng for _, _, eng in run]):
             groups.append((dom, options, [start + i for i in indices]))
         start = end
     return groups
@@ -138,6 +214,12 @@ class Chain(Effect, MutableSequence):
         gives the same output. Without one, every run draws fresh entropy.
     options : dict, optional
         Per-domain options, e.g. ``{"world": {"f0_method": "harvest"}}``.
+    engine : str, optional
+        The engine (a registered domain other than the waveform, such as
+        ``"world"``) every effect that offers it runs in; effects that do
+        not offer it run where they would anyway, and a chain where no
+        effect offers it runs as without it. None (the default) leaves the
+        choice to :func:`default_engine`. See :func:`engines`.
 
     Notes
     -----
@@ -148,7 +230,8 @@ class Chain(Effect, MutableSequence):
     seed=s)``. A nested chain's own ``seed`` is used only when it runs
     alone. Its ``options`` apply to its effects, over the outer chain's
     domain by domain; effects whose options then differ from their
-    neighbours' get an analysis of their own.
+    neighbours' get an analysis of their own. Its ``engine`` applies to its
+    effects; where it sets none, the outer chain's does.
 
     Examples
     --------
@@ -160,7 +243,8 @@ class Chain(Effect, MutableSequence):
     name = "chain"
     summary = "Effects applied in order."
 
-    def __init__(self, effects: Iterable[Effect] = (), seed: int | None = None, options=None):
+    def __init__(self, effects: Iterable[Effect] = (), seed: int | None = None, options=None,
+                 engine: str | None = None):
         object.__setattr__(self, "_effects", [])
         for eff in effects:
             self.append(eff)
@@ -173,6 +257,16 @@ class Chain(Effect, MutableSequence):
                 f'options={options!r} must map domain names to dicts, e.g. {{"world": {{"f0_method": "harvest"}}}}'
             )
         self.options = dict(options)
+        self.engine = engine
+
+    @property
+    def engine(self) -> str | None:
+        """The engine the chain's effects run in where they offer it, or None (see :class:`Chain`)."""
+        return self._engine
+
+    @engine.setter
+    def engine(self, value: str | None) -> None:
+        object.__setattr__(self, "_engine", check_engine(value))
 
     # -- list behaviour ---------------------------------------------------
     def _check(self, eff: Any) -> Effect:
@@ -188,7 +282,7 @@ class Chain(Effect, MutableSequence):
 
     def __getitem__(self, index):
         if isinstance(index, slice):
-            return Chain(self._effects[index], seed=self.seed, options=self.options)
+            return Chain(self._effects[index], seed=self.seed, options=self.options, engine=self.engine)
         return self._effects[index]
 
     def __setitem__(self, index, value):
@@ -209,13 +303,15 @@ class Chain(Effect, MutableSequence):
     def __eq__(self, other) -> bool:
         if not isinstance(other, Chain):
             return NotImplemented
-        return self._effects == other._effects and self.seed == other.seed and self.options == other.options
+        return (self._effects == other._effects and self.seed == other.seed and self.options == other.options
+                and self.engine == other.engine)
 
     def __repr__(self) -> str:
         inner = ", ".join(map(repr, self._effects))
         seed = f", seed={self.seed}" if self.seed is not None else ""
         options = f", options={self.options!r}" if self.options else ""
-        return f"Chain([{inner}]{seed}{options})"
+        engine = f", engine={self.engine!r}" if self.engine is not None else ""
+        return f"Chain([{inner}]{seed}{options}{engine})"
 
     def is_random(self) -> bool:
         """Whether any effect, in nested chains too, has a random parameter."""
@@ -225,13 +321,13 @@ class Chain(Effect, MutableSequence):
         """A copy with every random parameter, in nested chains too, drawn from ``rng`` in order."""
         if not self.is_random():
             return self
-        return self._rebuilt(iter([e.drawn(rng) for e, _ in _leaves(self._effects, {})]), self.seed)
+        return self._rebuilt(iter([e.drawn(rng) for e, _, _ in _leaves(self._effects, {})]), self.seed)
 
     def _rebuilt(self, effects: Iterator[Effect], seed: int | None) -> "Chain":
-        """This chain's shape (nested chains, their seeds and options) around the next ``effects``."""
+        """This chain's shape (nested chains, their seeds, options and engines) around the next ``effects``."""
         return Chain(
             [e._rebuilt(effects, e.seed) if isinstance(e, Chain) else next(effects) for e in self._effects],
-            seed=seed, options=self.options,
+            seed=seed, options=self.options, engine=self.engine,
         )
 
     # -- running ---------------------------------------------------------------
@@ -269,23 +365,24 @@ class Chain(Effect, MutableSequence):
         chain resolved ahead of time (:meth:`resolve`) and run with the same
         seed gives the same output as the random chain run with that seed.
         """
-        leaves = _leaves([self], ctx.options)
+        leaves = _top_leaves([self], ctx.options, None)
         draws = _draws(ctx)
-        drawn = [(eff.drawn(draws), options) for eff, options in leaves]
+        drawn = [(eff.drawn(draws), options, engine) for eff, options, engine in leaves]
         contexts = [Context.from_seed(seq, options)
-                    for seq, (_, options) in zip(ctx.seed_sequence.spawn(len(leaves)), leaves)]
-        return [eff for eff, _ in drawn], contexts, _plan_leaves(drawn)
+                    for seq, (_, options, _) in zip(ctx.seed_sequence.spawn(len(leaves)), leaves)]
+        return [eff for eff, _, _ in drawn], contexts, _plan_leaves(drawn)
 
     def resolve(self, seed: int | None = None) -> "Chain":
         """A copy with every random parameter drawn as a run with ``seed`` would draw it.
 
         Running the result with the same seed gives the same output as running
         this chain with that seed; its :meth:`to_dict` records the values
-        drawn. Nested chains keep their place, seeds and options.
+        drawn. The engine stays, and nested chains keep their place, seeds,
+        options and engines.
         """
         seed = self.seed if seed is None else seed
         draws = _draws(Context.from_seed(seed))
-        return self._rebuilt(iter([e.drawn(draws) for e, _ in _leaves(self._effects, {})]), seed)
+        return self._rebuilt(iter([e.drawn(draws) for e, _, _ in _leaves(self._effects, {})]), seed)
 
     def process_waveform(self, audio: Audio, ctx: Context) -> Audio:
         effects, contexts, groups = self._run_plan(ctx)
@@ -328,19 +425,27 @@ class Chain(Effect, MutableSequence):
         """The chain as a spec string, e.g. ``pitch_shift=semitones=4,tempo=rate=0.8``.
 
         A spec string has no nesting: nested chains are written spliced in,
-        which runs the same. A nested chain whose ``options`` make its
-        effects run differently from the chain around it cannot be written
-        so: that is a SpecError (write a preset file instead).
+        which runs the same. A nested chain whose ``options`` or ``engine``
+        make its effects run differently from the chain around it cannot be
+        written so: that is a SpecError (write a preset file instead). Like
+        the seed and the options, the chain's own engine is not part of the
+        string.
         """
-        leaves = _leaves(self._effects, self.options)
+        leaves = _leaves(self._effects, self.options, self.engine)
         for eff in self._effects:
-            if isinstance(eff, Chain) and any(o != self.options for _, o in _leaves([eff], self.options)):
+            if not isinstance(eff, Chain):
+                continue
+            inner = _leaves([eff], self.options, self.engine)
+            what = ("options" if any(o != self.options for _, o, _ in inner)
+                    else "engine" if any(g != self.engine for _, _, g in inner) else None)
+            if what is not None:
                 raise SpecError(
-                    f"a spec string cannot hold the nested {eff!r}: its options change how its effects run, "
-                    "and a spec string has no place for options; save the chain as a preset file "
+                    f"a spec string cannot hold the nested {eff!r}: its {what} "
+                    f"{'change' if what == 'options' else 'changes'} how its effects run, "
+                    f"and a spec string has no place for {what}; save the chain as a preset file "
                     "(write_preset, or --save-preset on the command line)"
                 )
-        return ",".join(e.to_spec() for e, _ in leaves)
+        return ",".join(e.to_spec() for e, _, _ in leaves)
 
     @classmethod
     def from_spec(cls, spec: str, seed: int | None = None) -> "Chain":
@@ -348,9 +453,9 @@ class Chain(Effect, MutableSequence):
         return cls(parse_spec(spec), seed=seed)
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"effect": "chain", "seed": ..., "options": {...}, "effects": [...]}``; nested chains nest.
+        """``{"effect": "chain", "seed": ..., "options": {...}, "engine": ..., "effects": [...]}``; nested chains nest.
 
-        ``seed`` and ``options`` appear when set. A preset file holds the
+        ``seed``, ``options`` and ``engine`` appear when set. A preset file holds the
         same without the ``"effect"`` key.
         """
         data: dict[str, Any] = {"effect": self.name}
@@ -358,6 +463,8 @@ class Chain(Effect, MutableSequence):
             data["seed"] = self.seed
         if self.options:
             data["options"] = self.options
+        if self.engine is not None:
+            data["engine"] = self.engine
         data["effects"] = [e.to_dict() for e in self._effects]
         return data
 
@@ -371,9 +478,9 @@ class Chain(Effect, MutableSequence):
         if not isinstance(data, dict) or not isinstance(data.get("effects"), list):
             got = f"keys {sorted(data)}" if isinstance(data, dict) else repr(data)
             raise SpecError(f'a chain preset (or nested chain entry) needs a list called "effects", got {got}')
-        unknown = set(data) - {"effect", "seed", "effects", "options"}
+        unknown = set(data) - {"effect", "seed", "effects", "options", "engine"}
         if unknown:
-            raise SpecError(f"unknown preset keys {sorted(unknown)}; known: seed, effects, options")
+            raise SpecError(f"unknown preset keys {sorted(unknown)}; known: seed, effects, options, engine")
         if data.get("effect", cls.name) != cls.name:
             raise SpecError(f'a chain has "effect" = "{cls.name}" or no "effect" key, got {data["effect"]!r}')
         return cls(
@@ -381,6 +488,7 @@ class Chain(Effect, MutableSequence):
              for e in data["effects"]],
             seed=data.get("seed"),
             options=data.get("options"),
+            engine=data.get("engine"),
         )
 
 
