@@ -1,4 +1,4 @@
-"""Batch processing: resumable after SIGKILL, identical on the local and Dask engines, reproducible."""
+"""Batch processing: resumable after SIGKILL, identical on the local and Dask executors, reproducible."""
 
 import json
 import re
@@ -61,8 +61,8 @@ def test_bad_files_are_recorded_and_the_batch_goes_on(tmp_path):
 
 def test_bad_arguments(tmp_path):
     make_inputs(tmp_path / "in", 1)
-    with pytest.raises(vcfx.ParameterError, match="engine='spark' is not one of local, dask"):
-        batch(tmp_path / "in", tmp_path / "out", CHAIN, engine="spark")
+    with pytest.raises(vcfx.ParameterError, match="executor='spark' is not one of local, dask"):
+        batch(tmp_path / "in", tmp_path / "out", CHAIN, executor="spark")
     with pytest.raises(vcfx.AudioError, match="is the input folder"):
         batch(tmp_path / "in", tmp_path / "in", CHAIN)
     with pytest.raises(vcfx.AudioError, match='no files match "\\*\\*/\\*.flac"'):
@@ -105,10 +105,10 @@ def test_sigkill_midway_then_rerun(tmp_path):
     assert not [p for p in out.rglob("*") if ".part" in p.name]
 
 
-def test_dask_engine_matches_local_engine_byte_for_byte(tmp_path):
+def test_dask_executor_matches_local_executor_byte_for_byte(tmp_path):
     make_inputs(tmp_path / "in", 6)
     batch(tmp_path / "in", tmp_path / "local", CHAIN, copies=2, seed=11, jobs=1, quiet=True)
-    batch(tmp_path / "in", tmp_path / "dask", CHAIN, copies=2, seed=11, jobs=2, engine="dask", quiet=True)
+    batch(tmp_path / "in", tmp_path / "dask", CHAIN, copies=2, seed=11, jobs=2, executor="dask", quiet=True)
     local = sorted(p.relative_to(tmp_path / "local") for p in (tmp_path / "local").rglob("*.wav"))
     assert len(local) == 12
     assert local == sorted(p.relative_to(tmp_path / "dask") for p in (tmp_path / "dask").rglob("*.wav"))

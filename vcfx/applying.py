@@ -10,7 +10,7 @@ from pathlib import Path
 import soundfile as sf
 
 from .audio import load
-from .chain import Chain
+from .chain import Chain, check_engine
 from .effect import Effect
 from .errors import ParameterError
 from .files import atomic_path, check_folder, check_output_path, open_audio, output_format, subtype_for
@@ -91,7 +91,7 @@ def _duration_s(path: Path) -> float:
 def apply_file(in_path: str | os.PathLike, out_path: str | os.PathLike, chain, *, seed: int | None = None,
                sample_rate: int | None = None, subtype: str | None = None,
                save_preset: str | os.PathLike | None = None, chunk_s: float | None = None,
-               quiet: bool = True) -> ApplyResult:
+               engine: str | None = None, quiet: bool = True) -> ApplyResult:
     """Apply ``chain`` to the file ``in_path`` and write ``out_path``.
 
     OUT appears complete or not at all, never over IN, and only together
@@ -117,6 +117,9 @@ def apply_file(in_path: str | os.PathLike, out_path: str | os.PathLike, chain, *
         same output. A chain without a seed gets a random one.
     chunk_s : float, optional
         Stream in chunks of about this many seconds, whatever the length.
+    engine : str, optional
+        Overrides the chain's engine (see :class:`vcfx.Chain`), e.g.
+        ``"world"``; the saved preset records it.
     quiet : bool
         No progress bar (bars appear only on a terminal anyway).
 
@@ -126,17 +129,21 @@ def apply_file(in_path: str | os.PathLike, out_path: str | os.PathLike, chain, *
     """
     in_path, out_path = Path(in_path), Path(out_path)
     check_apply(in_path, out_path, subtype, save_preset)
+    check_engine(engine)
     if chunk_s is not None and sample_rate is not None:
         raise ParameterError(f"chunk_s={chunk_s!r} and sample_rate={sample_rate!r} cannot be combined: a "
                              "streamed file keeps its sample rate; resample it first, or leave out chunk_s")
     if isinstance(chain, str):
         chain = load_chain(chain, seed=seed)
     elif isinstance(chain, Effect):
-        chain = Chain(chain, seed=chain.seed, options=chain.options) if isinstance(chain, Chain) else Chain([chain])
+        chain = (Chain(chain, seed=chain.seed, options=chain.options, engine=chain.engine)
+                 if isinstance(chain, Chain) else Chain([chain]))
         if seed is not None:
             chain.seed = seed
     else:
         raise ParameterError(f"chain={chain!r} is not a vcfx.Chain, vcfx.Effect or spec string")
+    if engine is not None:
+        chain.engine = engine
     if save_preset is not None and chain.seed is None:
         chain.seed = secrets.randbelow(2**31)  # so the saved preset reproduces this very run
     if chunk_s is not None or (sample_rate is None and _duration_s(in_path) > STREAM_ABOVE_S):

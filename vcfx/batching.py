@@ -2,7 +2,7 @@
 
 Every (input, copy) pair is one task with its own seed, derived from the base
 seed and the input's path relative to the input folder, so any output can be
-rebuilt alone, on any engine, in any order. A JSON Lines manifest next to the
+rebuilt alone, on any executor, in any order. A JSON Lines manifest next to the
 outputs records what was drawn and what happened; running the same batch again
 skips finished tasks and retries failed ones.
 """
@@ -14,23 +14,27 @@ import json
 import os
 import threading
 import time
+import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
 from .audio import load
-from .chain import Chain
+from .chain import Chain, check_engine
 from .errors import AudioError, ParameterError, VcfxError
 from .files import atomic_path, output_format, subtype_for
 from .parallel import single_threaded
 from .progress import progress
 from .presets import load_chain
 
-__all__ = ["batch", "BatchResult", "task_seed", "MANIFEST_NAME", "ENGINES", "reproduce"]
+__all__ = ["batch", "BatchResult", "task_seed", "MANIFEST_NAME", "EXECUTORS", "ENGINES", "reproduce"]
 
 MANIFEST_NAME = "manifest.jsonl"
-ENGINES = ("local", "dask")
+EXECUTORS = ("local", "dask")
+"""Where the tasks run: a local process pool, or Dask."""
+ENGINES = EXECUTORS
+"""Deprecated name of :data:`EXECUTORS`, from when ``batch(engine=...)`` chose the executor."""
 
 
 def task_seed(seed: int, relative_path: str, copy: int) -> int:
@@ -115,7 +119,9 @@ def run_task(task: Task, in_dir: str, out_dir: str, chain_data: dict[str, Any], 
     start = time.perf_counter()
     try:
         chain = Chain.from_dict(chain_data).resolve(task.seed)
-        record["effects"] = chain.to_dict()["effects"]
+        data = chain.to_dict()
+        record.update({key: data[key] for key in ("options", "engine") if key in data})
+        record["effects"] = data["effects"]
         audio = load(Path(in_dir) / task.input)
         record["duration_s"] = round(audio.duration_s, 6)
         out_path = Path(out_dir) / task.output
@@ -139,8 +145,9 @@ def _subtype_for(path: Path, subtype: str | None) -> str | None:
 
 def reproduce(record: dict[str, Any], in_dir: str | os.PathLike, out_path: str | os.PathLike,
               subtype: str | None = None) -> Path:
-    """Rebuild one manifest entry from its recorded parameters and seed."""
-    chain = Chain.from_dict({"effects": record["effects"], "seed": record["seed"]})
+    """Rebuild one manifest entry from its recorded parameters, seed, options and engine."""
+    chain = Chain.from_dict({"effects": record["effects"], "seed": record["seed"],
+                             **{key: record[key] for key in ("options", "engine") if key in record}})
     out_path = Path(out_path)
     return chain(load(Path(in_dir) / record["input"])).save(out_path, subtype=_subtype_for(out_path, subtype))
 
@@ -174,7 +181,7 @@ def _dask(tasks, args, jobs, scheduler) -> Iterator[dict[str, Any]]:
     try:
         from dask.distributed import Client, LocalCluster, as_completed as dask_completed
     except ImportError:
-        raise ParameterError('engine="dask" needs dask.distributed: pip install "vcfx[dask]"') from None
+        raise ParameterError('executor="dask" needs dask.distributed: pip install "vcfx[dask]"') from None
     if scheduler:
         client, cluster = Client(scheduler), None
     else:
@@ -198,10 +205,11 @@ def batch(
     copies: int = 1,
     seed: int = 0,
     jobs: int = 1,
-    engine: str = "local",
+    executor: str | None = None,
     scheduler: str | None = None,
     pattern: str = "**/*.wav",
     subtype: str | None = None,
+    engine: str | None = None,
     quiet: bool = False,
 ) -> BatchResult:
     """Apply ``chain`` to every file under ``in_dir`` matching ``pattern``.
@@ -220,14 +228,18 @@ def batch(
         Base seed; each task's seed is :func:`task_seed` of it.
     jobs : int
         Worker processes.
-    engine : {"local", "dask"}
-        A local process pool, or Dask: a LocalCluster of ``jobs`` workers, or
-        the cluster at ``scheduler``.
+    executor : {"local", "dask"}
+        Where the tasks run: a local process pool (the default), or Dask: a
+        LocalCluster of ``jobs`` workers, or the cluster at ``scheduler``.
     pattern : str
         Glob pattern relative to ``in_dir``.
     subtype : str, optional
         Output subtype; 32-bit float where the format allows it when omitted,
         so nothing clips.
+    engine : str, optional
+        The voice engine, overriding the chain's (see :class:`vcfx.Chain`).
+        ``"local"`` and ``"dask"`` still choose the executor, as they did
+        before ``executor`` existed, with a DeprecationWarning.
     quiet : bool
         No progress bar.
 
@@ -236,10 +248,9 @@ def batch(
     BatchResult
     """
     in_dir, out_dir = Path(in_dir), Path(out_dir)
-    if engine not in ENGINES:
-        raise ParameterError(f"engine={engine!r} is not one of {', '.join(ENGINES)}")
-    if scheduler and engine != "dask":
-        raise ParameterError(f"scheduler={scheduler!r} needs engine='dask', got engine={engine!r}")
+    executor, engine = _executor_and_engine(executor, engine)
+    if scheduler and executor != "dask":
+        raise ParameterError(f"scheduler={scheduler!r} needs executor='dask', got executor={executor!r}")
     for name, value, low in (("copies", copies, 1), ("jobs", jobs, 1), ("seed", seed, 0)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ParameterError(f"{name}={value!r} must be an integer >= {low}")
@@ -248,6 +259,9 @@ def batch(
     if in_dir.resolve() == out_dir.resolve():
         raise AudioError(f"output folder {out_dir} is the input folder; outputs never overwrite inputs")
     chain = chain if isinstance(chain, Chain) else load_chain(str(chain))
+    if engine is not None:
+        chain = chain[:]  # a copy: the caller's chain keeps its engine
+        chain.engine = engine
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         probe = out_dir / f".vcfx-write-test-{os.getpid()}"
@@ -267,7 +281,7 @@ def batch(
     todo = [t for t in tasks if not (records.get(t.key, {}).get("status") == "ok" and (out_dir / t.output).is_file())]
     result = BatchResult(skipped=len(tasks) - len(todo), manifest=manifest)
     args = (str(in_dir), str(out_dir), chain.to_dict(), subtype)
-    runner = _local(todo, args, jobs) if engine == "local" else _dask(todo, args, jobs, scheduler)
+    runner = _local(todo, args, jobs) if executor == "local" else _dask(todo, args, jobs, scheduler)
     bar = progress(total=len(todo), desc="batch", unit="file", quiet=quiet)
     start = time.perf_counter()
     with open(manifest, "a") as log, bar:
@@ -283,6 +297,21 @@ def batch(
             bar.set_postfix(failed=len(result.failed), files_per_s=f"{bar.n / (time.perf_counter() - start):.1f}")
     _compact(manifest, records, tasks)
     return result
+
+
+def _executor_and_engine(executor: str | None, engine: str | None) -> tuple[str, str | None]:
+    """The executor and the voice engine, with the old ``engine="local"/"dask"`` read as the executor."""
+    if engine in EXECUTORS:
+        if executor is not None and executor != engine:
+            raise ParameterError(f"executor={executor!r} and engine={engine!r} disagree; engine={engine!r} is the "
+                                 f"old spelling of executor={engine!r}: give only executor")
+        warnings.warn(f"batch(engine={engine!r}) is deprecated: the executor is now executor={engine!r}, "
+                      "and engine chooses the voice engine", DeprecationWarning, stacklevel=3)
+        executor, engine = engine, None
+    executor = "local" if executor is None else executor
+    if executor not in EXECUTORS:
+        raise ParameterError(f"executor={executor!r} is not one of {', '.join(EXECUTORS)}")
+    return executor, check_engine(engine)
 
 
 def _compact(manifest: Path, records: dict, tasks: list[Task]) -> None:

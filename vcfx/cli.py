@@ -32,7 +32,8 @@ import click
 from . import plugins as plugin_host
 from .applying import STREAM_ABOVE_S, apply_file
 from .audio import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, load
-from .batching import batch as run_batch
+from .batching import EXECUTORS, batch as run_batch
+from .chain import check_engine
 from .demo import run_demo
 from .errors import VcfxError
 from .files import check_folder, check_output_path, output_format
@@ -123,6 +124,19 @@ def _chain(spec: str, seed: int | None):
         return load_chain(spec, seed=seed)
 
 
+def _engine_option(extra: str = ""):
+    return click.option(
+        "--engine", metavar="NAME",
+        help="Voice engine: every effect that offers this domain (e.g. world; see `vcfx plugins`) runs in it, "
+             "over the chain's own choice; effects that do not offer it run where they would anyway." + extra,
+    )
+
+
+def _checked_engine(engine: str | None) -> str | None:
+    with _usage("'--engine'"):
+        return check_engine(engine)
+
+
 def _chain_option(f):
     return click.option(
         "--chain", "chain_spec", required=True, metavar="SPEC_OR_PRESET",
@@ -147,8 +161,9 @@ def _chain_option(f):
 @click.option("--chunk-s", type=click.FloatRange(min=1.0), metavar="SECONDS",
               help=f"Stream IN to OUT in chunks of about this length (done by itself for inputs longer than "
                    f"{STREAM_ABOVE_S:g} s unless --sample-rate is given), in bounded memory.")
+@_engine_option()
 @_common
-def apply(input_path, output_path, chain_spec, seed, sample_rate, subtype, save_preset, chunk_s):
+def apply(input_path, output_path, chain_spec, seed, sample_rate, subtype, save_preset, chunk_s, engine):
     """Apply a chain of effects to IN and write OUT.
 
     IN is never overwritten; OUT appears complete or not at all. Long inputs
@@ -163,8 +178,9 @@ def apply(input_path, output_path, chain_spec, seed, sample_rate, subtype, save_
         with _usage("'--save-preset'"):
             check_preset_path(save_preset, [input_path, output_path])
     chain = _chain(chain_spec, seed)
+    engine = _checked_engine(engine)
     result = apply_file(input_path, output_path, chain, sample_rate=sample_rate, subtype=subtype,
-                        save_preset=save_preset, chunk_s=chunk_s, quiet=_State.quiet)
+                        save_preset=save_preset, chunk_s=chunk_s, engine=engine, quiet=_State.quiet)
     for note in result.notes:
         _warn(note)
     how = f" (streamed in chunks of about {chunk_s or DEFAULT_CHUNK_S:g} s)" if result.streamed else ""
@@ -345,12 +361,15 @@ def demo(outdir, seed):
               help="Augmented versions written per input (random parameters drawn anew for each).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Base seed; each file and copy gets its own seed from it and the file's path.")
-@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True)
+@click.option("--executor", type=click.Choice(EXECUTORS),
+              help="Where the tasks run: a local process pool, or Dask (default: local).")
 @click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler to use; a LocalCluster of --jobs workers when omitted.")
 @click.option("--pattern", default="**/*.wav", show_default=True, help="Glob pattern of inputs, relative to IN_DIR.")
 @click.option("--subtype", help="Output subtype (default: 32-bit float where the format allows it).")
+@_engine_option(extra=" --engine local and --engine dask, the old spelling of --executor, still work "
+                      "for now, with a warning.")
 @_common
-def batch(in_dir, out_dir, chain_spec, jobs, copies, seed, engine, scheduler, pattern, subtype):
+def batch(in_dir, out_dir, chain_spec, jobs, copies, seed, executor, scheduler, pattern, subtype, engine):
     """Apply a chain to every file in IN_DIR, mirroring its folders in OUT_DIR.
 
     Writes OUT_DIR/manifest.jsonl with the parameters drawn, the seed, the
@@ -359,8 +378,16 @@ def batch(in_dir, out_dir, chain_spec, jobs, copies, seed, engine, scheduler, pa
     file failed.
     """
     chain = _chain(chain_spec, None)
-    result = run_batch(in_dir, out_dir, chain, copies=copies, seed=seed, jobs=jobs, engine=engine,
-                       scheduler=scheduler, pattern=pattern, subtype=subtype, quiet=_State.quiet)
+    if engine in EXECUTORS:
+        if executor is not None and executor != engine:
+            raise click.BadParameter(f"--engine {engine} is the old spelling of --executor {engine}, "
+                                     f"and --executor {executor} says otherwise; give only --executor",
+                                     param_hint="'--engine'")
+        _warn(f"--engine {engine} is deprecated: use --executor {engine} (--engine now chooses the voice engine)")
+        executor, engine = engine, None
+    engine = _checked_engine(engine)
+    result = run_batch(in_dir, out_dir, chain, copies=copies, seed=seed, jobs=jobs, executor=executor,
+                       scheduler=scheduler, pattern=pattern, subtype=subtype, engine=engine, quiet=_State.quiet)
     _say(f"{result.done} written, {result.skipped} already done, {len(result.failed)} failed; "
          f"manifest: {result.manifest}")
     for record in result.failed:

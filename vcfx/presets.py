@@ -1,9 +1,10 @@
 """Preset files: chains as TOML or JSON data, and chains by name.
 
-A preset file holds what a chain spec string holds, plus the seed and the
-domain options::
+A preset file holds what a chain spec string holds, plus the seed, the
+domain options and the engine::
 
     seed = 7
+    engine = "world"
     [[effects]]
     effect = "pitch_shift"
     semitones = 4
@@ -74,7 +75,7 @@ def check_preset_path(path: str | Path, inputs: Iterable[Path] = ()) -> Path:
 
 
 def write_preset(chain, path: str | Path) -> Path:
-    """Write ``chain`` (seed included) as a TOML or JSON preset, atomically.
+    """Write ``chain`` (seed, options and engine included) as a TOML or JSON preset, atomically.
 
     A nested chain is an entry with ``effect = "chain"`` and effects of its
     own: in TOML an array of tables inside the entry (``[[effects.effects]]``).
