@@ -32,17 +32,17 @@ def main(argv=None):
             voice = vcfx.synthetic_voice(args.seconds, 22050, f0_hz=(110 + 3 * i, 160 + 2 * i))
             voice.audio.save(tmp / "in" / f"clip{i:03d}.wav")
         rows = []
-        for label, engine, jobs in (("local, 1 worker", "local", 1), ("local, 2 workers", "local", 2),
-                                    ("dask LocalCluster, 2 workers", "dask", 2)):
-            out = tmp / f"out-{engine}-{jobs}"
+        for label, executor, jobs in (("local, 1 worker", "local", 1), ("local, 2 workers", "local", 2),
+                                      ("dask LocalCluster, 2 workers", "dask", 2)):
+            out = tmp / f"out-{executor}-{jobs}"
             start = time.perf_counter()
-            result = batch(tmp / "in", out, CHAIN, seed=0, jobs=jobs, engine=engine, quiet=True)
+            result = batch(tmp / "in", out, CHAIN, seed=0, jobs=jobs, executor=executor, quiet=True)
             elapsed = time.perf_counter() - start
             assert result.done == args.files and not result.failed
             rows.append((label, args.files / elapsed))
     base = rows[0][1]
     print(f"{args.files} files of {args.seconds:.1f} s at 22050 Hz, chain: {CHAIN}\n")
-    print(f"{'engine':<30} {'files/s':>8} {'vs 1 worker':>12}")
+    print(f"{'executor':<30} {'files/s':>8} {'vs 1 worker':>12}")
     for label, rate in rows:
         print(f"{label:<30} {rate:8.2f} {rate / base:11.2f}x")
 
