@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Iterable, Iterator, MutableSequence
 from typing import Any
@@ -66,8 +67,10 @@ def check_engine(engine: Any) -> str | None:
         return None
     known = engines()
     if not isinstance(engine, str) or engine not in known:
+        close = difflib.get_close_matches(engine, known, n=1, cutoff=0.6) if isinstance(engine, str) else []
+        hint = f' (did you mean "{close[0]}"?)' if close else ""
         listing = ", ".join(known) if known else "(none)"
-        raise ParameterError(f"engine={engine!r} is not a registered engine; known: {listing} "
+        raise ParameterError(f"engine={engine!r} is not a registered engine{hint}; known: {listing} "
                              "(or None, the default)")
     return engine
 
