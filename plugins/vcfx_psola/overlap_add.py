@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import soxr
 
 from .marks import marks_along, rate_per_sample
 from .state import PsolaState
@@ -30,23 +31,25 @@ def overlap_add(state: PsolaState, channels: np.ndarray) -> np.ndarray:
     """Output samples of ``channels`` (indices into ``state.samples``), shape ``(len(channels), state.frames)``.
 
     Each grain is two of its analysis periods of input around its mark under
-    a Hann window. With a formant ratio ``r`` the grain is read ``r`` times
-    as fast (and so lasts ``1 / r`` as long): its spectrum, the formants,
-    moves up by ``r`` while the output marks keep the pitch.
+    a Hann window. With a formant ratio ``r`` the grains come from the input
+    resampled to play ``r`` times as fast (as Praat's "Change gender"
+    resamples the sound): a grain lasts ``1 / r`` as long and its spectrum,
+    the formants, moves up by ``r``, while the output marks keep the pitch.
     """
-    x = state.samples[channels]
     r = state.formant_ratio
+    x = state.samples[channels]
+    if r != 1.0:
+        x = np.ascontiguousarray(soxr.resample(x.T, state.sample_rate, state.sample_rate / r).T)
     out_marks, src = output_marks(state)
     y = np.zeros((len(channels), state.frames))
     for a in range(0, len(out_marks), CHUNK_MARKS):
         centre_out = out_marks[a:a + CHUNK_MARKS]
-        centre_in = state.marks[src[a:a + CHUNK_MARKS]]
+        centre_in = np.rint(state.marks[src[a:a + CHUNK_MARKS]] / r).astype(int)
         half = state.mark_periods[src[a:a + CHUNK_MARKS]] / r
         reach = int(np.ceil(half.max()))
         offsets = np.arange(-reach, reach + 1)
         window = 0.5 + 0.5 * np.cos(np.pi * np.clip(offsets[None, :] / half[:, None], -1.0, 1.0))
-        read = centre_in[:, None] + r * offsets[None, :]
-        grains = window * _read(x, read)
+        grains = window * _read(x, centre_in[:, None] + offsets[None, :])
         at = centre_out[:, None] + offsets[None, :]
         valid = (at >= 0) & (at < state.frames)
         for c in range(len(channels)):
@@ -55,12 +58,6 @@ def overlap_add(state: PsolaState, channels: np.ndarray) -> np.ndarray:
 
 
 def _read(x: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """``x`` (channels, n) at fractional ``positions``, linearly interpolated, 0 outside; shape (channels, *positions)."""
+    """``x`` (channels, n) at integer ``positions``, 0 outside; shape (channels, *positions.shape)."""
     n = x.shape[1]
-    lo = np.floor(positions).astype(int)
-    frac = positions - lo
-    def at(i):
-        return np.where((i >= 0) & (i < n), x[:, np.clip(i, 0, n - 1)], 0.0)
-    if not frac.any():
-        return at(lo)
-    return (1 - frac) * at(lo) + frac * at(lo + 1)
+    return np.where((positions >= 0) & (positions < n), x[:, np.clip(positions, 0, n - 1)], 0.0)

@@ -19,9 +19,9 @@ class FormantShift(vcfx.Effect):
     ratio of 1.2 moves a 700 Hz formant to 840 Hz; ratios above 1 sound
     smaller (child-like), below 1 larger. The length does not change.
 
-    In the ``psola`` domain (``vcfx_psola``) every grain is read ``ratio``
-    times as fast before it is overlap-added at the unchanged pitch marks,
-    as Praat's "Change gender" does.
+    In the ``psola`` domain (``vcfx_psola``) the grains come from the
+    input resampled to play ``ratio`` times as fast, overlap-added at the
+    unchanged pitch marks, as Praat's "Change gender" does.
 
     Input shorter than 20 ms, the shortest the WORLD analysis takes, is an
     :class:`vcfx.AudioError` that says so and names the effect.
