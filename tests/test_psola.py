@@ -35,6 +35,20 @@ def test_the_domain_is_registered():
     assert isinstance(vcfx.domain("psola"), PsolaDomain)
 
 
+def test_marks_sit_on_one_point_of_every_glottal_cycle(voice):
+    rate = voice.audio.sample_rate
+    state = vcfx.domain("psola").analyze(voice.audio, vcfx.Context.from_seed(0))
+    marks = state.marks[5:-5]  # the fades at both ends leave the first and last periods faint
+    true_phase = np.cumsum(voice.f0_at(np.arange(voice.audio.frames) / rate)) / rate
+    at_marks = np.exp(2j * np.pi * true_phase[marks])
+    # neighbouring marks within 1 % of a cycle of the same point (the point drifts slowly as f0
+    # moves against the formants), all of them within 10 %
+    assert np.abs(np.angle(at_marks[1:] / at_marks[:-1])).max() / (2 * np.pi) < 0.01
+    assert np.abs(np.angle(at_marks / at_marks.mean())).max() / (2 * np.pi) < 0.10
+    # one mark per cycle: spacing within 2 samples of the true period
+    assert np.abs(np.diff(marks) - rate / voice.f0_at(marks[:-1] / rate)).max() < 2.0
+
+
 @pytest.mark.parametrize("semitones", [4.0, -4.0])
 def test_pitch_shift_moves_f0_by_the_semitones(voice, semitones):
     out = psola([vcfx.effect("pitch_shift", semitones=semitones)], voice.audio)

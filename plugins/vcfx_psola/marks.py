@@ -11,10 +11,15 @@ LOWPASS_HARMONICS = 1.5
 """Marks sit on maxima of the signal low-passed at this many times the voice's median f0."""
 
 
+def f0_per_sample(f0: np.ndarray, frame_period_s: float, samples: int, sample_rate: int) -> np.ndarray:
+    """f0 of the nearest frame at every sample (0 unvoiced)."""
+    frame = np.clip(np.rint(np.arange(samples) / sample_rate / frame_period_s).astype(int), 0, len(f0) - 1)
+    return f0[frame]
+
+
 def rate_per_sample(f0: np.ndarray, frame_period_s: float, samples: int, sample_rate: int) -> np.ndarray:
     """Marks per second at every sample: f0 (nearest frame) where voiced, ``1 / UNVOICED_SPACING_S`` elsewhere."""
-    frame = np.clip(np.rint(np.arange(samples) / sample_rate / frame_period_s).astype(int), 0, len(f0) - 1)
-    f = f0[frame]
+    f = f0_per_sample(f0, frame_period_s, samples, sample_rate)
     return np.where(f > 0, f, 1.0 / UNVOICED_SPACING_S)
 
 
@@ -45,10 +50,11 @@ def pitch_marks(x: np.ndarray, f0: np.ndarray, frame_period_s: float,
     maximum per period, every mark of a voiced stretch lands on the same
     point of its cycle. Unvoiced marks keep their even spacing.
     """
-    rate = rate_per_sample(f0, frame_period_s, len(x), sample_rate)
+    f = f0_per_sample(f0, frame_period_s, len(x), sample_rate)
+    rate = np.where(f > 0, f, 1.0 / UNVOICED_SPACING_S)
     predicted = marks_along(rate, sample_rate)
     periods = np.maximum(1, np.rint(sample_rate / rate[predicted])).astype(int)
-    voiced = rate[predicted] != 1.0 / UNVOICED_SPACING_S
+    voiced = f[predicted] > 0
     marks = predicted.copy()
     if voiced.any():
         lp = lowpass(x, f0, sample_rate)
@@ -60,5 +66,6 @@ def pitch_marks(x: np.ndarray, f0: np.ndarray, frame_period_s: float,
         marks[voiced] = centre + offsets[np.argmax(values, axis=1)]
     order = np.argsort(marks, kind="stable")
     marks, periods = marks[order], periods[order]
-    keep = np.concatenate([[True], np.diff(marks) > 0])
+    # a refined voiced mark can land next to an unvoiced one at a voicing edge
+    keep = np.concatenate([[True], np.diff(marks) > periods[1:] // 4])
     return marks[keep], periods[keep]
