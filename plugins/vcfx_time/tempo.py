@@ -26,6 +26,8 @@ class Tempo(Rescaling):
       frames are resampled in time, output frame ``j`` reading input frame
       ``j * rate`` (``WorldState.resample`` of ``vcfx_world``), so the chain
       analyses and synthesises only once.
+    - ``psola``: next to PSOLA effects, the time map of the pitch marks is
+      stretched (``PsolaState.stretch`` of ``vcfx_psola``).
 
     Parameters
     ----------
@@ -45,7 +47,7 @@ class Tempo(Rescaling):
         vcfx.Param("rate", float, 1.0, "Pace; 2 is twice as fast at the same pitch", unit="x",
                    low=0.25, high=4.0),
     )
-    domains = ("waveform", "world")
+    domains = ("waveform", "world", "psola")
     examples = ({"rate": 0.7}, {"rate": 1.3})
 
     def process_waveform(self, audio: vcfx.Audio, ctx: vcfx.Context) -> vcfx.Audio:
@@ -59,4 +61,9 @@ class Tempo(Rescaling):
     def process_world(self, state, ctx: vcfx.Context):
         frames = self.expected_frames(state.frames, state.sample_rate)
         state.resample(frames, np.arange(state.frames_for(frames)) * self.rate)
+        return state
+
+    def process_psola(self, state, ctx: vcfx.Context):
+        frames = self.expected_frames(state.frames, state.sample_rate)
+        state.stretch(frames, np.arange(state.frames_for(frames)) * self.rate)
         return state

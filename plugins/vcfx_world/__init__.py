@@ -7,6 +7,7 @@ A WORLD effect of another package needs only the names exported here and
 import vcfx
 
 from .domain import WorldDomain
+from .f0 import raise_octave_errors, track_f0
 from .features import WorldFeatures, WorldState, envelope_power, frame_power
 from .formant_shift import FormantShift
 from .pitch_shift import PitchShift
@@ -18,6 +19,8 @@ __all__ = [
     "WorldState",
     "envelope_power",
     "frame_power",
+    "raise_octave_errors",
+    "track_f0",
     "FormantShift",
     "PitchShift",
     "PitchVariance",

@@ -19,6 +19,10 @@ class FormantShift(vcfx.Effect):
     ratio of 1.2 moves a 700 Hz formant to 840 Hz; ratios above 1 sound
     smaller (child-like), below 1 larger. The length does not change.
 
+    In the ``psola`` domain (``vcfx_psola``) the grains come from the
+    input resampled to play ``ratio`` times as fast, overlap-added at the
+    unchanged pitch marks, as Praat's "Change gender" does.
+
     Input shorter than 20 ms, the shortest the WORLD analysis takes, is an
     :class:`vcfx.AudioError` that says so and names the effect.
     """
@@ -29,7 +33,7 @@ class FormantShift(vcfx.Effect):
         vcfx.Param("ratio", float, 1.0, "Formant frequency ratio; above 1 moves formants up",
                    low=0.5, high=2.0),
     )
-    domains = ("world",)
+    domains = ("world", "psola")
     examples = ({"ratio": 1.2}, {"ratio": 0.85})
 
     def process_world(self, state: WorldState, ctx: vcfx.Context) -> WorldState:
@@ -37,6 +41,10 @@ class FormantShift(vcfx.Effect):
         # excitation is in each band), not the vocal tract's resonances.
         for ch in state.channels:
             ch.spectral_envelope = warp(ch.spectral_envelope, self.ratio)
+        return state
+
+    def process_psola(self, state, ctx: vcfx.Context):
+        state.set_formant_ratio(self.ratio)
         return state
 
 

@@ -17,6 +17,9 @@ class PitchShift(vcfx.Effect):
     length does not change. ``semitones`` may be a :class:`vcfx.Curve` to
     shift only part of the voice.
 
+    In the ``psola`` domain (``vcfx_psola``) the target f0 is scaled the
+    same way and the waveform is overlap-added at the new pitch marks.
+
     Input shorter than 20 ms, the shortest the WORLD analysis takes, is an
     :class:`vcfx.AudioError` that says so and names the effect.
     """
@@ -27,11 +30,15 @@ class PitchShift(vcfx.Effect):
         vcfx.Param("semitones", float, 0.0, "Pitch change; +12 is an octave up", unit="st",
                    low=-24.0, high=24.0, curve=True),
     )
-    domains = ("world",)
+    domains = ("world", "psola")
     examples = ({"semitones": 4.0}, {"semitones": -4.0})
 
     def process_world(self, state: WorldState, ctx: vcfx.Context) -> WorldState:
         for i, ch in enumerate(state.channels):
             semitones = vcfx.at_times(self.semitones, state.frame_times(i))
             ch.f0 = ch.f0 * np.exp2(semitones / 12.0)
+        return state
+
+    def process_psola(self, state, ctx: vcfx.Context):
+        state.scale_f0(np.exp2(vcfx.at_times(self.semitones, state.frame_times()) / 12.0))
         return state

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
 import vcfx
@@ -40,6 +42,9 @@ class PitchVariance(vcfx.Effect):
     ``f0_ceil_hz``). The spectral envelope is kept and the length does not
     change. ``factor`` may be a :class:`vcfx.Curve`.
 
+    In the ``psola`` domain (``vcfx_psola``) the same change applies to
+    the target f0, around the mean of the analysed voice.
+
     Input shorter than 20 ms, the shortest the WORLD analysis takes, is an
     :class:`vcfx.AudioError` that says so and names the effect.
     """
@@ -50,7 +55,7 @@ class PitchVariance(vcfx.Effect):
         vcfx.Param("factor", float, 1.0, "Spread of pitch around its mean; 0 is monotone, 2 twice as lively",
                    low=0.0, high=4.0, curve=True),
     )
-    domains = ("world",)
+    domains = ("world", "psola")
     examples = ({"factor": 0.0}, {"factor": 2.0})
 
     def process_world(self, state: WorldState, ctx: vcfx.Context) -> WorldState:
@@ -65,4 +70,15 @@ class PitchVariance(vcfx.Effect):
             f0[voiced] = np.clip(np.exp2(m + factor * (log_f0 - m)),
                                  state.options["f0_floor_hz"], state.options["f0_ceil_hz"])
             ch.f0 = f0
+        return state
+
+    def process_psola(self, state, ctx: vcfx.Context):
+        voiced = state.f0 > 0
+        if not voiced.any():
+            return state
+        m = centre(SimpleNamespace(f0=state.f0, periodicity=state.output_periodicity()))
+        factor = vcfx.at_times(self.factor, state.frame_times())
+        log_f0 = np.log2(np.where(voiced, state.f0, 1.0))
+        target = np.clip(np.exp2(m + factor * (log_f0 - m)), state.options["f0_floor_hz"], state.options["f0_ceil_hz"])
+        state.scale_f0(np.where(voiced, target / np.exp2(log_f0), 1.0))
         return state

@@ -1,0 +1,63 @@
+"""Synthesis: place output marks along the target f0, overlap-add the nearest analysis grain at each."""
+
+from __future__ import annotations
+
+import numpy as np
+import soxr
+
+from .marks import marks_along, rate_per_sample
+from .state import PsolaState
+
+CHUNK_MARKS = 2048
+"""Grains gathered at once: bounds the memory of a long input."""
+
+
+def output_marks(state: PsolaState) -> tuple[np.ndarray, np.ndarray]:
+    """Output mark positions (samples) and, for each, the index of the analysis mark it copies."""
+    period_s = state.frame_period_ms / 1000.0
+    rate = rate_per_sample(state.f0, period_s, state.frames, state.sample_rate)
+    out = marks_along(rate, state.sample_rate)
+    source = np.interp(out / state.sample_rate, np.arange(len(state.source_s)) * period_s, state.source_s)
+    source *= state.sample_rate
+    right = np.clip(np.searchsorted(state.marks, source), 1, len(state.marks) - 1)
+    left = right - 1
+    nearest = np.where(np.abs(state.marks[left] - source) <= np.abs(state.marks[right] - source), left, right)
+    if len(state.marks) == 1:
+        nearest = np.zeros(len(out), dtype=int)
+    return out, nearest
+
+
+def overlap_add(state: PsolaState, channels: np.ndarray) -> np.ndarray:
+    """Output samples of ``channels`` (indices into ``state.samples``), shape ``(len(channels), state.frames)``.
+
+    Each grain is two of its analysis periods of input around its mark under
+    a Hann window. With a formant ratio ``r`` the grains come from the input
+    resampled to play ``r`` times as fast (as Praat's "Change gender"
+    resamples the sound): a grain lasts ``1 / r`` as long and its spectrum,
+    the formants, moves up by ``r``, while the output marks keep the pitch.
+    """
+    r = state.formant_ratio
+    x = state.samples[channels]
+    if r != 1.0:
+        x = np.ascontiguousarray(soxr.resample(x.T, state.sample_rate, state.sample_rate / r).T)
+    out_marks, src = output_marks(state)
+    y = np.zeros((len(channels), state.frames))
+    for a in range(0, len(out_marks), CHUNK_MARKS):
+        centre_out = out_marks[a:a + CHUNK_MARKS]
+        centre_in = np.rint(state.marks[src[a:a + CHUNK_MARKS]] / r).astype(int)
+        half = state.mark_periods[src[a:a + CHUNK_MARKS]] / r
+        reach = int(np.ceil(half.max()))
+        offsets = np.arange(-reach, reach + 1)
+        window = 0.5 + 0.5 * np.cos(np.pi * np.clip(offsets[None, :] / half[:, None], -1.0, 1.0))
+        grains = window * _read(x, centre_in[:, None] + offsets[None, :])
+        at = centre_out[:, None] + offsets[None, :]
+        valid = (at >= 0) & (at < state.frames)
+        for c in range(len(channels)):
+            y[c] += np.bincount(at[valid], weights=grains[c][valid], minlength=state.frames)
+    return y
+
+
+def _read(x: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """``x`` (channels, n) at integer ``positions``, 0 outside; shape (channels, *positions.shape)."""
+    n = x.shape[1]
+    return np.where((positions >= 0) & (positions < n), x[:, np.clip(positions, 0, n - 1)], 0.0)

@@ -1,0 +1,172 @@
+"""The PSOLA domain, judged against the synthetic voice's known truth and Praat."""
+
+import numpy as np
+import pytest
+
+import vcfx
+import vcfx.testing
+from vcfx.chain import plan
+from truth import aligned_cents, envelope_ratio, log_f0_spread, praat_f0, shift_cents
+from vcfx_psola import PsolaDomain, PsolaState
+
+
+def psola(effects, audio, options=None):
+    """Run ``effects`` in the psola domain: one analysis, every effect on the state, one synthesis."""
+    dom = vcfx.domain("psola")
+    ctx = vcfx.Context.from_seed(0, options or {})
+    state = dom.analyze(audio, ctx)
+    for eff in effects:
+        state = eff.process_psola(state, ctx)
+    return dom.synthesize(state, ctx)
+
+
+class PsolaOnly(vcfx.Effect):
+    """An effect only the psola domain offers: next to it the planner must pick psola."""
+
+    name = "psola_only"
+    summary = "Leaves the PSOLA state as it is"
+    domains = ("psola",)
+
+    def process_psola(self, state, ctx):
+        return state
+
+
+def test_the_domain_is_registered():
+    assert isinstance(vcfx.domain("psola"), PsolaDomain)
+
+
+def test_marks_sit_on_one_point_of_every_glottal_cycle(voice):
+    rate = voice.audio.sample_rate
+    state = vcfx.domain("psola").analyze(voice.audio, vcfx.Context.from_seed(0))
+    marks = state.marks[5:-5]  # the fades at both ends leave the first and last periods faint
+    true_phase = np.cumsum(voice.f0_at(np.arange(voice.audio.frames) / rate)) / rate
+    at_marks = np.exp(2j * np.pi * true_phase[marks])
+    # neighbouring marks within 1 % of a cycle of the same point (the point drifts slowly as f0
+    # moves against the formants), all of them within 10 %
+    assert np.abs(np.angle(at_marks[1:] / at_marks[:-1])).max() / (2 * np.pi) < 0.01
+    assert np.abs(np.angle(at_marks / at_marks.mean())).max() / (2 * np.pi) < 0.10
+    # one mark per cycle: spacing within 2 samples of the true period
+    assert np.abs(np.diff(marks) - rate / voice.f0_at(marks[:-1] / rate)).max() < 2.0
+
+
+@pytest.mark.parametrize("semitones", [4.0, -4.0])
+def test_pitch_shift_moves_f0_by_the_semitones(voice, semitones):
+    out = psola([vcfx.effect("pitch_shift", semitones=semitones)], voice.audio)
+    assert out.frames == voice.audio.frames
+    cents = shift_cents(voice.audio, out)
+    assert len(cents) > 150  # Praat frames voiced in both
+    assert abs(np.median(cents) - 100 * semitones) <= 5.0
+
+
+def test_pitch_shift_follows_a_curve(voice):
+    curve = vcfx.Curve([(0.0, 0.0), (1.0, 0.0), (1.01, 4.0), (2.0, 4.0)])
+    out = psola([vcfx.effect("pitch_shift", semitones=curve)], voice.audio)
+    t, _ = praat_f0(voice.audio)
+    cents = shift_cents(voice.audio, out)
+    times = t[(praat_f0(voice.audio)[1] > 0) & (praat_f0(out)[1] > 0)]
+    assert abs(np.median(cents[times < 0.9])) <= 5.0
+    assert abs(np.median(cents[times > 1.1]) - 400.0) <= 5.0
+
+
+@pytest.mark.parametrize("rate", [0.8, 1.25])
+def test_tempo_changes_the_duration_exactly_and_keeps_the_pitch(voice, rate):
+    out = psola([vcfx.effect("tempo", rate=rate)], voice.audio)
+    assert out.frames == round(voice.audio.frames / rate)
+    cents = aligned_cents(voice.audio, out, 1 / rate)
+    assert len(cents) > 120
+    assert abs(np.median(cents)) <= 5.0
+
+
+@pytest.mark.parametrize("ratio", [1.2, 0.85])
+def test_formant_shift_moves_the_envelope_and_keeps_the_pitch(voice, ratio):
+    out = psola([vcfx.effect("formant_shift", ratio=ratio)], voice.audio)
+    assert out.frames == voice.audio.frames
+    # the LPC envelope moves by the ratio within 3 %
+    assert envelope_ratio(voice.audio, out) == pytest.approx(ratio, rel=0.03)
+    assert abs(np.median(shift_cents(voice.audio, out))) <= 5.0
+
+
+def test_pitch_shift_and_formant_shift_on_real_speech(speech_path):
+    speech = vcfx.load(speech_path)
+    judge = {"floor": 75.0, "ceiling": 700.0}
+    out = psola([vcfx.effect("pitch_shift", semitones=4.0)], speech)
+    assert out.channels == 2 and out.frames == speech.frames
+    assert abs(np.median(shift_cents(speech, out, **judge)) - 400.0) <= 5.0
+    out = psola([vcfx.effect("formant_shift", ratio=1.2)], speech)
+    assert envelope_ratio(speech, out, **judge) == pytest.approx(1.2, rel=0.03)
+    assert abs(np.median(shift_cents(speech, out, **judge))) <= 5.0
+
+
+@pytest.mark.parametrize("factor", [0.5, 2.0])
+def test_pitch_variance_scales_the_spread(voice, factor):
+    measured = log_f0_spread(voice.audio, psola([vcfx.effect("pitch_variance", factor=factor)], voice.audio))
+    assert measured["frames"] > 150
+    assert measured["std_ratio"] == pytest.approx(factor, rel=0.10)
+    assert abs(measured["mean_cents"]) < 10.0
+
+
+def test_a_run_shares_one_set_of_marks(voice):
+    out = psola([vcfx.effect("pitch_shift", semitones=2.0), vcfx.effect("tempo", rate=1.25),
+                 vcfx.effect("pitch_shift", semitones=2.0)], voice.audio)
+    assert out.frames == round(voice.audio.frames / 1.25)
+    assert abs(np.median(aligned_cents(voice.audio, out, 0.8)) - 400.0) <= 5.0
+
+
+def test_the_chain_runs_a_psola_run_with_one_analysis(voice, monkeypatch):
+    calls = []
+    analyze = PsolaDomain.analyze
+    monkeypatch.setattr(PsolaDomain, "analyze", lambda self, a, ctx: calls.append(a.frames) or analyze(self, a, ctx))
+    chain = vcfx.Chain([vcfx.effect("pitch_shift", semitones=4.0), PsolaOnly(), vcfx.effect("tempo", rate=1.25)])
+    assert [dom for dom, _ in plan(list(chain))] == ["psola"]
+    out = chain(voice.audio)
+    assert calls == [voice.audio.frames]
+    assert out.frames == round(voice.audio.frames / 1.25)
+    assert abs(np.median(aligned_cents(voice.audio, out, 0.8)) - 400.0) <= 5.0
+
+
+def test_the_default_domains_are_unchanged():
+    for name in ("pitch_shift", "pitch_variance", "formant_shift"):
+        assert plan([vcfx.effect(name)])[0][0] == "world"
+    assert plan([vcfx.effect("tempo")])[0][0] == "waveform"
+    assert plan([vcfx.effect("pitch_shift"), vcfx.effect("tempo")])[0][0] == "world"
+
+
+def test_stereo_channels_share_one_set_of_marks(stereo_voice):
+    out = psola([vcfx.effect("pitch_shift", semitones=4.0)], stereo_voice)
+    assert out.channels == 2 and out.frames == stereo_voice.frames
+    np.testing.assert_array_equal(out.samples[0], out.samples[1])
+    louder = stereo_voice.replace(samples=stereo_voice.samples * np.array([[1.0], [0.5]]))
+    state = vcfx.domain("psola").analyze(louder, vcfx.Context.from_seed(0))
+    assert isinstance(state, PsolaState) and state.samples.shape == (2, louder.frames)
+    out = psola([vcfx.effect("pitch_shift", semitones=4.0)], louder)
+    np.testing.assert_allclose(out.samples[1], 0.5 * out.samples[0], atol=1e-9)
+
+
+def test_silence_in_silence_out():
+    silence = vcfx.Audio(np.zeros((2, 22050)), 22050)
+    out = psola([vcfx.effect("pitch_shift", semitones=4.0), vcfx.effect("tempo", rate=0.8)], silence)
+    assert out.frames == round(22050 / 0.8)
+    assert not out.samples.any()
+
+
+def test_short_input_is_an_audio_error():
+    with pytest.raises(vcfx.AudioError, match="psola domain needs at least 441 frames"):
+        psola([vcfx.effect("pitch_shift", semitones=4.0)], vcfx.Audio(np.ones((1, 100)) * 0.1, 22050))
+
+
+def test_bad_options_name_the_valid_ones(voice):
+    with pytest.raises(vcfx.ParameterError, match="unknown psola option.*f0_method"):
+        psola([], voice.audio, options={"psola": {"f0_metod": "dio"}})
+
+
+def test_an_undeclared_length_change_is_refused(voice):
+    dom = vcfx.domain("psola")
+    state = dom.analyze(voice.audio, vcfx.Context.from_seed(0))
+    state.f0 = state.f0[:-5]
+    with pytest.raises(vcfx.EffectError, match="f0 has shape"):
+        dom.synthesize(state, vcfx.Context.from_seed(0))
+
+
+@pytest.mark.parametrize("name", ["pitch_shift", "pitch_variance", "formant_shift", "tempo"])
+def test_the_effects_keep_the_host_contracts(name):
+    assert vcfx.testing.check_effect(type(vcfx.effect(name))) > 0
