@@ -6,8 +6,9 @@ Prints one table, measured in one run: every engine shifts every voice by
 ±4 and ±12 semitones, and Praat judges input and output the same way for
 all of them (``shift_error`` in ``tests/truth.py``):
 
-- **median / p90 |error|**: absolute pitch error in cents against the
-  intended shift, on the frames voiced in both input and output;
+- **bias**: median pitch error in cents (output minus intended shift), on
+  the frames voiced in both input and output;
+- **median / p90 |error|**: the same errors, absolute, frame by frame;
 - **kept**: of the input frames Praat calls voiced, the share whose output
   frame Praat also calls voiced;
 - **OVRL**: DNSMOS P.835 overall score (1-5, no reference; at 16 kHz), a
@@ -15,8 +16,8 @@ all of them (``shift_error`` in ``tests/truth.py``):
   ``bench`` extra (``pip install "vcfx[bench]"``: ``speechmos``, whose wheel
   holds the models, and ``onnxruntime``); without it the column is left out.
   An ``input`` line per voice scores the unchanged voice;
-- **RTF**: seconds of work per second of audio, best of ``--repeat`` calls
-  after a warm-up call (lower is faster).
+- **RTF**: seconds of work per second of audio, best of ``--repeat`` rounds
+  in which the engines take turns, after a warm-up call (lower is faster).
 
 Engines: vcfx WORLD (``pitch_shift``); vcfx PSOLA when a ``psola`` domain is
 registered; pedalboard's Rubber Band R3 with formants kept; Praat's "Change
@@ -115,13 +116,20 @@ def voices() -> list[tuple[str, vcfx.Audio, dict]]:
 
 
 # -- measuring --------------------------------------------------------------------------------------------
-def _timed(fn, audio, semitones, repeat):
-    best, out = float("inf"), None
+def _run_all(found: dict, audio: vcfx.Audio, semitones: float, repeat: int) -> dict:
+    """Engine name -> (output, RTF): best of ``repeat`` rounds, the engines taking turns within a round.
+
+    Taking turns lets every engine meet the same machine (a busy second
+    core, a warm cache) as often as the others.
+    """
+    best = dict.fromkeys(found, float("inf"))
+    outputs = {}
     for _ in range(repeat):
-        start = time.perf_counter()
-        out = fn(audio, semitones)
-        best = min(best, time.perf_counter() - start)
-    return out, best / audio.duration_s
+        for name, fn in found.items():
+            start = time.perf_counter()
+            outputs[name] = fn(audio, semitones)
+            best[name] = min(best[name], time.perf_counter() - start)
+    return {name: (outputs[name], best[name] / audio.duration_s) for name in found}
 
 
 def rows(repeat: int = 1, naturalness: bool = True) -> list[dict]:
@@ -135,20 +143,20 @@ def rows(repeat: int = 1, naturalness: bool = True) -> list[dict]:
         if naturalness:
             table.append({"voice": label, "shift": "", "engine": "input", "OVRL": dnsmos_ovrl(audio)})
         for semitones in SHIFTS:
-            for name, fn in found.items():
-                out, rtf = _timed(fn, audio, semitones, repeat)
+            for name, (out, rtf) in _run_all(found, audio, semitones, repeat).items():
                 judged = shift_error(audio, out, semitones, **praat)
+                error = np.abs(judged["cents"])
                 row = {"voice": label, "shift": f"{semitones:+g}", "engine": name,
-                       "median": float(np.median(judged["cents"])), "p90": float(np.percentile(judged["cents"], 90)),
-                       "kept": judged["kept"], "RTF": rtf}
+                       "bias": float(np.median(judged["cents"])), "median": float(np.median(error)),
+                       "p90": float(np.percentile(error, 90)), "kept": judged["kept"], "RTF": rtf}
                 if naturalness:
                     row["OVRL"] = dnsmos_ovrl(out)
                 table.append(row)
     return table
 
 
-FORMATS = {"median": "{:.1f}", "p90": "{:.1f}", "kept": "{:.3f}", "OVRL": "{:.2f}", "RTF": "{:.4f}"}
-HEADERS = {"median": "median |err| (cents)", "p90": "p90 |err| (cents)", "kept": "voiced kept",
+FORMATS = {"bias": "{:+.1f}", "median": "{:.1f}", "p90": "{:.1f}", "kept": "{:.3f}", "OVRL": "{:.2f}", "RTF": "{:.4f}"}
+HEADERS = {"bias": "bias (cents)", "median": "median |err| (cents)", "p90": "p90 |err| (cents)", "kept": "voiced kept",
            "OVRL": "DNSMOS OVRL", "RTF": "RTF"}
 
 
@@ -172,14 +180,22 @@ def summary(table: list[dict]) -> str:
 
         def span(rs, key, fmt):
             vals = [r[key] for r in rs]
-            return f"{fmt.format(min(vals))}-{fmt.format(max(vals))}"
+            if not vals:
+                return "-"
+            return f"{fmt.format(min(vals))} to {fmt.format(max(vals))}"
 
-        text = (f"{name:30s} median {span(mine, 'median', '{:.1f}')}  p90 ±4 {span(small, 'p90', '{:.0f}')}"
+        text = (f"{name:30s} bias {span(mine, 'bias', '{:+.1f}')}  median {span(mine, 'median', '{:.1f}')}  p90 ±4 {span(small, 'p90', '{:.0f}')}"
                 f"  p90 ±12 {span(large, 'p90', '{:.0f}')}  kept ±4 {span(small, 'kept', '{:.2f}')}"
                 f"  kept ±12 {span(large, 'kept', '{:.2f}')}  RTF {span(mine, 'RTF', '{:.3f}')}")
         if "OVRL" in mine[0]:
-            text += f"  OVRL mean {np.mean([r['OVRL'] for r in mine]):.2f}"
+            real = [r["OVRL"] for r in mine if not r["voice"].startswith("synthetic")]
+            text += f"  OVRL mean {np.mean([r['OVRL'] for r in mine]):.2f} (real voices {np.mean(real):.2f})"
         out.append(text)
+    inputs = [r for r in table if r["engine"] == "input"]
+    if inputs:
+        real = [r["OVRL"] for r in inputs if not r["voice"].startswith("synthetic")]
+        out.append(f"{'input (unchanged)':30s} OVRL mean {np.mean([r['OVRL'] for r in inputs]):.2f}"
+                   f" (real voices {np.mean(real):.2f})")
     return "\n".join(out)
 
 
@@ -194,7 +210,7 @@ def _naturalness_available() -> bool:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=2, help="calls per engine and line; the best time counts")
+    parser.add_argument("--repeat", type=int, default=3, help="timing rounds per line; each engine's best counts")
     parser.add_argument("--no-dnsmos", action="store_true", help="leave the naturalness column out")
     args = parser.parse_args(argv)
     naturalness = not args.no_dnsmos and _naturalness_available()

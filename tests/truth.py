@@ -159,7 +159,8 @@ def shift_error(before: vcfx.Audio, after: vcfx.Audio, semitones: float, floor: 
     Returns
     -------
     dict
-        ``cents``: absolute error (cents) on each frame voiced in both;
+        ``cents``: error (cents, output minus intended) on each frame
+        voiced in both;
         ``kept``: of the input frames Praat calls voiced, the share whose
         nearest output frame (within 6 ms) it calls voiced too;
         ``frames``: input frames voiced.
@@ -173,7 +174,7 @@ def shift_error(before: vcfx.Audio, after: vcfx.Audio, semitones: float, floor: 
     w = (t - t_after[i - 1]) / (t_after[i] - t_after[i - 1])
     ok = voiced & (lo > 0) & (hi > 0) & (w >= 0) & (w <= 1)
     f = np.exp2((1 - w[ok]) * np.log2(lo[ok]) + w[ok] * np.log2(hi[ok]))
-    error = np.abs(1200.0 * np.log2(f / f_before[ok]) - 100.0 * semitones)
+    error = 1200.0 * np.log2(f / f_before[ok]) - 100.0 * semitones
     nearest = np.where(w < 0.5, i - 1, i)
     kept = (np.abs(t_after[nearest] - t) <= 0.006) & (f_after[nearest] > 0)
     return {"cents": error, "kept": float(kept[voiced].mean()), "frames": int(voiced.sum())}
