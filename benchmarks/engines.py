@@ -156,8 +156,8 @@ def rows(repeat: int = 1, naturalness: bool = True) -> list[dict]:
 
 
 FORMATS = {"bias": "{:+.1f}", "median": "{:.1f}", "p90": "{:.1f}", "kept": "{:.3f}", "OVRL": "{:.2f}", "RTF": "{:.4f}"}
-HEADERS = {"bias": "bias (cents)", "median": "median |err| (cents)", "p90": "p90 |err| (cents)", "kept": "voiced kept",
-           "OVRL": "DNSMOS OVRL", "RTF": "RTF"}
+HEADERS = {"bias": "bias (cents)", "median": "median abs. error (cents)", "p90": "p90 abs. error (cents)",
+           "kept": "voiced kept", "OVRL": "DNSMOS OVRL", "RTF": "RTF"}
 
 
 def markdown(table: list[dict]) -> str:
@@ -184,7 +184,8 @@ def summary(table: list[dict]) -> str:
                 return "-"
             return f"{fmt.format(min(vals))} to {fmt.format(max(vals))}"
 
-        text = (f"{name:30s} bias {span(mine, 'bias', '{:+.1f}')}  median {span(mine, 'median', '{:.1f}')}  p90 ±4 {span(small, 'p90', '{:.0f}')}"
+        text = (f"{name:30s} bias {span(mine, 'bias', '{:+.1f}')}  median {span(mine, 'median', '{:.1f}')}"
+                f"  p90 ±4 {span(small, 'p90', '{:.0f}')}"
                 f"  p90 ±12 {span(large, 'p90', '{:.0f}')}  kept ±4 {span(small, 'kept', '{:.2f}')}"
                 f"  kept ±12 {span(large, 'kept', '{:.2f}')}  RTF {span(mine, 'RTF', '{:.3f}')}")
         if "OVRL" in mine[0]:
