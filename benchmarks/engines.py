@@ -4,7 +4,8 @@ Run:  python benchmarks/engines.py [--repeat N] [--no-dnsmos]
 
 Prints one table, measured in one run: every engine shifts every voice by
 ±4 and ±12 semitones, and Praat judges input and output the same way for
-all of them (``shift_error`` in ``tests/truth.py``):
+all of them (``shift_error`` in ``tests/truth.py``; the output is tracked in
+the input's pitch range times the intended ratio):
 
 - **bias**: median pitch error in cents (output minus intended shift), on
   the frames voiced in both input and output;
