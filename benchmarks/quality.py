@@ -6,6 +6,9 @@ Pitch is judged by Praat (parselmouth), not by WORLD; envelopes by LPC on the
 output audio; durations, SNR and peaks directly. Rows on
 ../shared/audio/speech.wav are skipped when that folder is absent. Exits 1
 when any row misses its target.
+
+The pitch engines against their peers (Rubber Band, Praat, librosa), with
+naturalness, are compared in ``benchmarks/engines.py``, which has no targets.
 """
 
 from __future__ import annotations

@@ -143,3 +143,61 @@ def envelope_ratio(before: vcfx.Audio, after: vcfx.Audio, band_hz=(300.0, 5000.0
     ratios = np.exp(np.arange(np.log(search[0]), np.log(search[1]), 0.0005))
     cost = [np.var(np.interp(np.log(r * grid), np.log(fine), moved) - ref) for r in ratios]
     return float(ratios[int(np.argmin(cost))])
+
+
+def shift_error(before: vcfx.Audio, after: vcfx.Audio, semitones: float, floor: float = 60.0,
+                ceiling: float = 900.0, step_s: float = 0.01) -> dict:
+    """How far a pitch shift of ``semitones`` missed, Praat frame by Praat frame, and the voicing it kept.
+
+    Praat tracks ``before`` between ``floor`` and ``ceiling`` and ``after``
+    between the same bounds times the intended ratio, so both analyses see
+    the same number of periods per window and the same search range
+    relative to the voice. The output's f0 is read at each input frame's
+    time, interpolated in log frequency between its two neighbouring frames
+    (both must be voiced), as in :func:`aligned_cents`.
+
+    Returns
+    -------
+    dict
+        ``cents``: error (cents, output minus intended) on each frame
+        voiced in both;
+        ``kept``: of the input frames Praat calls voiced, the share whose
+        nearest output frame (within 6 ms) it calls voiced too;
+        ``frames``: input frames voiced.
+    """
+    ratio = 2.0 ** (semitones / 12.0)
+    t, f_before = praat_f0(before, floor, ceiling, step_s)
+    t_after, f_after = praat_f0(after, floor * ratio, ceiling * ratio, step_s)
+    voiced = f_before > 0
+    i = np.clip(np.searchsorted(t_after, t), 1, len(t_after) - 1)
+    lo, hi = f_after[i - 1], f_after[i]
+    w = (t - t_after[i - 1]) / (t_after[i] - t_after[i - 1])
+    ok = voiced & (lo > 0) & (hi > 0) & (w >= 0) & (w <= 1)
+    f = np.exp2((1 - w[ok]) * np.log2(lo[ok]) + w[ok] * np.log2(hi[ok]))
+    error = 1200.0 * np.log2(f / f_before[ok]) - 100.0 * semitones
+    nearest = np.where(w < 0.5, i - 1, i)
+    kept = (np.abs(t_after[nearest] - t) <= 0.006) & (f_after[nearest] > 0)
+    return {"cents": error, "kept": float(kept[voiced].mean()), "frames": int(voiced.sum())}
+
+
+DNSMOS_RATE = 16000
+"""The rate DNSMOS P.835 was trained at."""
+
+
+def dnsmos_ovrl(audio: vcfx.Audio) -> float:
+    """DNSMOS P.835 overall score (1-5, no reference) of the first channel.
+
+    The models ship inside the ``speechmos`` wheel and run on onnxruntime
+    (``pip install "vcfx[bench]"``); the audio is resampled to 16 kHz and
+    clipped to [-1, 1], as the model requires. The model scores 9.01 s
+    windows one second apart and averages them; a shorter clip is repeated
+    to fill exactly one window (``speechmos`` itself would double it until
+    it fits, scoring up to twice as many windows of the same audio).
+    """
+    from speechmos import dnsmos
+
+    x = librosa.resample(audio.samples[0].astype(np.float64), orig_sr=audio.sample_rate, target_sr=DNSMOS_RATE)
+    window = int(dnsmos.INPUT_LENGTH * DNSMOS_RATE)
+    if len(x) < window:
+        x = np.resize(x, window)
+    return float(dnsmos.run(np.clip(x, -1.0, 1.0), DNSMOS_RATE)["ovrl_mos"])

@@ -1,0 +1,51 @@
+"""The judges themselves, on voices whose truth is known by construction."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import vcfx
+from truth import dnsmos_ovrl, shift_error
+
+CONTOUR = (140.0, 220.0, 160.0)
+
+
+def _voice(ratio: float = 1.0) -> vcfx.Audio:
+    return vcfx.synthetic_voice(2.0, 22050, f0_hz=tuple(f * ratio for f in CONTOUR), syllable_rate_hz=3.0).audio
+
+
+@pytest.mark.parametrize("semitones", [-12.0, 4.0])
+def test_shift_error_is_small_for_an_exact_shift(semitones):
+    # the same contour rendered moved by exactly `semitones`: Praat should find no error and lose no frame
+    judged = shift_error(_voice(), _voice(2.0 ** (semitones / 12)), semitones)
+    assert judged["frames"] > 100
+    assert np.median(np.abs(judged["cents"])) < 3.0
+    assert np.percentile(np.abs(judged["cents"]), 90) < 10.0
+    assert judged["kept"] >= 0.95
+
+
+def test_shift_error_sees_a_wrong_shift():
+    # a shift of 4 semitones judged as if 3 (or 5) were intended: 100 cents sharp (or flat) on every frame
+    moved = _voice(2.0 ** (4 / 12))
+    assert np.median(shift_error(_voice(), moved, 3.0)["cents"]) == pytest.approx(100.0, abs=3.0)
+    assert np.median(shift_error(_voice(), moved, 5.0)["cents"]) == pytest.approx(-100.0, abs=3.0)
+
+
+def test_shift_error_counts_lost_voicing():
+    # output silent in its second half: about half the voiced input frames are lost
+    after = _voice()
+    samples = after.samples.copy()
+    samples[:, samples.shape[1] // 2:] = 0.0
+    judged = shift_error(_voice(), vcfx.Audio(samples, after.sample_rate), 0.0)
+    assert 0.4 <= judged["kept"] <= 0.6
+
+
+def test_dnsmos_prefers_a_clean_voice_to_a_noisy_one():
+    pytest.importorskip("speechmos")
+    clean = vcfx.example_voice()
+    noise = np.random.default_rng(0).normal(0.0, 0.1, clean.samples.shape).astype(np.float32)
+    noisy = vcfx.Audio(np.clip(clean.samples + noise, -1, 1), clean.sample_rate)
+    good, bad = dnsmos_ovrl(clean), dnsmos_ovrl(noisy)
+    assert 1.0 <= bad < good <= 5.0
+    assert good - bad > 0.5
