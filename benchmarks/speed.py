@@ -1,17 +1,24 @@
 """Speed of vcfx against the study's pipeline and the libraries a user would pick instead.
 
-Run:  python benchmarks/speed.py [--repeat N] [--audio PATH]
+Run:  python benchmarks/speed.py [--repeat N] [--audio PATH] [--stages]
 
 Prints one table from one run: seconds of work per second of audio (real-time
 factor, RTF; lower is faster) for each task, and each vcfx row's speed-up
 over its baseline measured in the same run. Then how accurately the study's
 pipeline and vcfx's preset change the pitch, judged by Praat. Uses
 ../shared/audio/speech.wav when present, else the built-in example voice.
+
+With ``--stages`` it prints instead where the WORLD domain's time goes:
+CPU seconds per second of audio in each pyworld stage and in vcfx's own
+work, on one thread, for ``pitch_shift`` and the ``voice_changer`` preset at
+22.05 and 44.1 kHz. CPU time of the one thread is counted, so a busy
+machine changes these numbers less than the wall-clock table.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import sys
 import time
 from pathlib import Path
@@ -93,7 +100,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--audio", type=Path, default=SHARED / "speech.wav")
+    parser.add_argument("--stages", action="store_true", help="print where the WORLD domain's time goes instead")
     args = parser.parse_args(argv)
+    if args.stages:
+        return world_stages(args.audio, args.repeat)
 
     voice = vcfx.load(args.audio, sample_rate=SR, mono=True) if args.audio.is_file() else vcfx.example_voice()
     x64 = voice.samples[0].astype(np.float64)
@@ -145,6 +155,66 @@ def main(argv=None):
         "study pipeline": vcfx.Audio(study_voice_changer(x64.copy(), SR)[np.newaxis], SR),
         "vcfx preset": vc(voice),
     })
+
+
+# -- where the WORLD domain's time goes -------------------------------------------------------------
+WORLD_STAGES = ("dio", "harvest", "stonemask", "cheaptrick", "d4c", "synthesize")
+
+
+def world_stages(path, repeat):
+    """CPU time of each WORLD stage, on one thread, per second of audio."""
+    from vcfx.parallel import single_threaded
+    from vcfx_world import domain, f0
+
+    spent = collections.defaultdict(float)
+
+    def timed(owner, name, label):
+        real = getattr(owner, name)
+
+        def run(*args, **kwargs):
+            start = time.thread_time()
+            try:
+                return real(*args, **kwargs)
+            finally:
+                spent[label] += time.thread_time() - start
+
+        setattr(owner, name, run)
+        return owner, name, real
+
+    patched = [timed(pyworld, n, n) for n in WORLD_STAGES]
+    patched += [timed(f0, "periodicity", "octave check (periodicity)"),
+                timed(domain.WorldDomain, "analyze", "analysis"), timed(domain.WorldDomain, "synthesize", "synthesis")]
+    tasks = {
+        "pitch_shift +4": lambda: vcfx.effect("pitch_shift", semitones=4),
+        "voice_changer": lambda: vcfx.preset("voice_changer", pitch=1.2, pitch_var=0.5, tempo=0.7, change=False,
+                                             noise=0.01, reverb=False, seed=0),
+    }
+    print("CPU seconds per second of audio, one thread (share of the whole run)\n")
+    try:
+        for rate in (22050, 44100):
+            voice = vcfx.load(path, sample_rate=rate, mono=True) if path.is_file() else vcfx.example_voice()
+            for task, make in tasks.items():
+                fx = make()
+                with single_threaded():
+                    fx(voice)
+                    spent.clear()
+                    start = time.thread_time()
+                    for _ in range(repeat):
+                        fx(voice)
+                    total = (time.thread_time() - start) / repeat
+                per = {k: v / repeat for k, v in spent.items()}
+                pyworld_time = sum(per.get(n, 0.0) for n in WORLD_STAGES)
+                per["vcfx's own work (the rest)"] = total - pyworld_time - per.get("octave check (periodicity)", 0.0)
+                print(f"{task}, {voice.sample_rate} Hz, {voice.duration_s:.2f} s: "
+                      f"{total / voice.duration_s:.4f} s per s")
+                for label, t in per.items():
+                    if label not in ("analysis", "synthesis") and t > 0:
+                        print(f"  {label:<28} {t / voice.duration_s:8.4f}  {100 * t / total:5.1f} %")
+                print()
+    finally:
+        for owner, name, real in patched:
+            setattr(owner, name, real)
+    return 0
 
 
 def _print_pitch_accuracy(voice, outputs, semitones=1.2, spread=0.5, tempo=0.7):

@@ -1,9 +1,11 @@
 import numpy as np
 import pytest
+import pyworld
 
 import vcfx
 from spies import Counter
 from vcfx.chain import plan
+from vcfx_world.analysis import UNVOICED_APERIODICITY, aperiodicity, interpolated_frames
 from vcfx_world.features import WorldState
 
 WORLD_EFFECTS = [
@@ -78,8 +80,7 @@ def test_fusion_with_harvest(monkeypatch, voice):
     chain.options = {"world": {"f0_method": "harvest"}}
     chain(voice.audio)
     assert (counter.calls["dio"], counter.calls["harvest"], counter.calls["synthesize"]) == (0, 1, 1)
-    frames = int(1000 * voice.audio.duration_s / 5.0) + 1
-    assert counter.frames["cheaptrick"] == counter.frames["d4c"] == frames
+    assert counter.analysed_once(voice.audio)
 
 
 @pytest.mark.parametrize("channels", [1, 2])
@@ -271,3 +272,24 @@ def test_vcfx_threads_caps_the_world_threads(monkeypatch):
     monkeypatch.setenv("VCFX_THREADS", "3")
     vcfx.effect("pitch_shift", semitones=1)(voice)
     assert 2 <= most[0] <= 3
+
+
+def test_aperiodicity_analyses_voiced_frames_and_interpolates_every_second(voice):
+    sr = voice.audio.sample_rate
+    x = voice.audio.samples[0].astype(np.float64)
+    opts = {"f0_floor_hz": 71.0}
+    f0, t = pyworld.dio(x, sr, frame_period=5.0)
+    f0[40:43] = 0.0  # a short unvoiced gap inside the voice
+    fft_size = pyworld.get_cheaptrick_fft_size(sr, 71.0)
+    ap = aperiodicity(x, f0, t, sr, opts)
+    between = interpolated_frames(f0)
+    analysed = (f0 > 0) & ~between
+    assert between.any() and analysed.any()
+    assert not (between[1:] & between[:-1]).any() and not between[f0 == 0].any()
+    # analysed frames get D4C's answer for those frames (its dither depends on the frames it is given),
+    # unvoiced frames its constant, the others the mean of their neighbours
+    own = pyworld.d4c(x, f0[analysed], t[analysed], sr, fft_size=fft_size)
+    np.testing.assert_array_equal(ap[analysed], own)
+    assert (ap[f0 == 0] == UNVOICED_APERIODICITY).all()
+    mid = np.flatnonzero(between)
+    np.testing.assert_array_equal(ap[mid], 0.5 * (ap[mid - 1] + ap[mid + 1]))

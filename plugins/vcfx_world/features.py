@@ -220,9 +220,9 @@ def _digest(*arrays: np.ndarray) -> str:
 
 def _interpolate_rows(values: np.ndarray, i0: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Rows ``i0 + w`` of ``values``, linearly interpolated (``i0`` + 1 past the end reads the last row)."""
-    step = np.diff(values, axis=0, append=values[-1:])
     out = values[i0]
-    rise = step[i0]
+    rise = values[np.minimum(i0 + 1, len(values) - 1)]
+    rise -= out
     rise *= w
     out += rise
     return out
