@@ -100,3 +100,179 @@ def raise_octave_errors(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rat
     f0[doubled] = pyworld.stonemask(x, 2 * f0[doubled], times, sample_rate)
     at_f0[doubled] = periodicity(x, f0[doubled], times, sample_rate, floor)
     return f0, at_f0
+
+
+VOICING_THRESHOLD = 0.45
+"""A frame repeating at least this well at its period is voiced (Praat's voicing threshold; :func:`periodicity`)."""
+
+EDGE_TOLERANCE = 0.01
+"""The first or last frame of a voiced stretch may be this far (as a ratio, about 17 cents) off its inner frames' trend."""
+
+EDGE_REACH = 6
+"""Frames from each end of a voiced stretch that :func:`settle_edges` may change."""
+
+EDGE_CONTEXT = 3
+"""Inner frames whose trend checks an edge frame (:func:`settle_edges`)."""
+
+NOISE = 0.2
+"""A frame the tracker calls voiced that repeats less than this at its f0 is noise, and unvoiced."""
+
+SILENCE = 0.03
+"""Frames whose peak is below this share of the channel's peak stay unvoiced, as in Praat."""
+
+
+def autocorrelation_f0(x: np.ndarray, t: np.ndarray, sample_rate: int, floor: float, ceil: float) -> np.ndarray:
+    """f0 (Hz) at which each frame's Hann-windowed autocorrelation peaks in ``floor`` .. ``ceil``, Praat's way.
+
+    The frame's autocorrelation is divided by the window's, so a steady
+    period scores near 1 at every multiple of it; a small cost per octave
+    down (0.01, Praat's default) keeps the shortest of them.
+    """
+    n = int(3 * sample_rate / floor)
+    lo, hi = max(1, int(sample_rate / ceil)), min(n // 2, int(np.ceil(sample_rate / floor)))
+    starts = np.clip((t * sample_rate).astype(int) - n // 2, 0, max(len(x) - n, 0))
+    frames = np.lib.stride_tricks.sliding_window_view(np.pad(x, (0, n)), n)[starts]
+    window = np.hanning(n)
+    frames = (frames - frames.mean(axis=1, keepdims=True)) * window
+    size = 1 << int(np.ceil(np.log2(2 * n)))
+    r = np.fft.irfft(np.abs(np.fft.rfft(frames, size, axis=1)) ** 2, size, axis=1)[:, :hi + 2]
+    rw = np.fft.irfft(np.abs(np.fft.rfft(window, size)) ** 2, size)[:hi + 2]
+    r = r / np.where(r[:, :1] > 0, r[:, :1], np.inf) / (rw / rw[0])
+    lags = np.arange(lo, hi + 1)
+    strength = r[:, lo:hi + 1] - 0.01 * np.log2(lags * floor / sample_rate)
+    best = lags[np.argmax(strength, axis=1)]
+    rows = np.arange(len(t))
+    a, b, c = r[rows, best - 1], r[rows, best], r[rows, best + 1]
+    bend = a - 2 * b + c
+    shift = np.where(bend < 0, 0.5 * (a - c) / np.where(bend < 0, bend, -1.0), 0.0)
+    return sample_rate / (best + np.clip(shift, -0.5, 0.5))
+
+
+def _refined(x, f0, t, sample_rate: int, floor: float, ceil: float) -> tuple[np.ndarray, np.ndarray]:
+    """``f0`` refined by StoneMask where positive, and its :func:`periodicity` (0 outside ``floor`` .. ``ceil``)."""
+    f0 = np.where((f0 >= floor) & (f0 <= ceil), f0, 0.0)
+    on = f0 > 0
+    if on.any():
+        f0[on] = pyworld.stonemask(x, np.ascontiguousarray(f0[on]), np.ascontiguousarray(t[on]), sample_rate)
+    f0 = np.where((f0 >= floor) & (f0 <= ceil), f0, 0.0)
+    return f0, periodicity(x, f0, t, sample_rate, floor)
+
+
+def _neighbour_f0(f0: np.ndarray, reach: int) -> np.ndarray:
+    """f0 of each unvoiced frame from the voiced frames around it (log-interpolated), within ``reach`` frames; else 0."""
+    voiced = np.flatnonzero(f0 > 0)
+    out = np.zeros(len(f0))
+    if not len(voiced):
+        return out
+    frames = np.arange(len(f0))
+    guess = np.exp2(np.interp(frames, voiced, np.log2(f0[voiced])))
+    i = np.clip(np.searchsorted(voiced, frames), 1, len(voiced) - 1) if len(voiced) > 1 else np.zeros(len(f0), int)
+    near = np.minimum(np.abs(frames - voiced[i]), np.abs(frames - voiced[np.maximum(i - 1, 0)])) <= reach
+    out[near & (f0 <= 0)] = guess[near & (f0 <= 0)]
+    return out
+
+
+def voice_by_periodicity(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int,
+                         opts: dict[str, Any], at_f0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """f0 voiced wherever a frame repeats at its period, whatever the tracker said, and its :func:`periodicity`.
+
+    Each frame the tracker left unvoiced gets two candidates, where its
+    autocorrelation peaks (:func:`autocorrelation_f0`) and the f0 of the
+    voiced frames around it; StoneMask refines both. The neighbours' is
+    kept if it repeats at least :data:`VOICING_THRESHOLD` (an
+    autocorrelation peak can sit on a formant's period instead), else the
+    autocorrelation's if that does, as long as the frame is not silence
+    (:data:`SILENCE`). Creak and breath, which do not repeat, stay unvoiced,
+    and frames the tracker voiced that hardly repeat (:data:`NOISE`) are
+    unvoiced.
+    """
+    floor, ceil = opts["f0_floor_hz"], opts["f0_ceil_hz"]
+    noise = (f0 > 0) & (at_f0 < NOISE)
+    f0, at_f0 = np.where(noise, 0.0, f0), np.where(noise, 0.0, at_f0)
+    todo = np.flatnonzero(f0 <= 0)
+    if not len(todo):
+        return f0, at_f0
+    n = int(3 * sample_rate / floor)
+    peak = np.max(np.abs(x)) if len(x) else 0.0
+    starts = np.clip((t[todo] * sample_rate).astype(int) - n // 2, 0, len(x))
+    loud = np.maximum.reduceat(np.abs(np.pad(x, (0, n))), np.ravel(np.column_stack([starts, starts + n])))[::2]
+    todo = todo[loud >= SILENCE * peak]
+    if not len(todo):
+        return f0, at_f0
+    xt = np.ascontiguousarray(t[todo])
+    from_ac, p_ac = _refined(x, autocorrelation_f0(x, xt, sample_rate, floor, ceil), xt, sample_rate, floor, ceil)
+    from_nb, p_nb = _refined(x, _neighbour_f0(f0, round(50 / opts["frame_period_ms"]))[todo], xt, sample_rate,
+                             floor, ceil)
+    take_nb = p_nb >= VOICING_THRESHOLD
+    cand = np.where(take_nb, from_nb, from_ac)
+    strength = np.where(take_nb, p_nb, p_ac)
+    keep = (cand > 0) & (strength >= VOICING_THRESHOLD)
+    f0[todo[keep]] = cand[keep]
+    at_f0[todo[keep]] = strength[keep]
+    return f0, at_f0
+
+
+def _stretches(f0: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) frames of every run of voiced frames."""
+    edges = np.diff(np.concatenate([[0], (f0 > 0).astype(int), [0]]))
+    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()))
+
+
+def settle_edges(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int, opts: dict[str, Any],
+                 at_f0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """f0 whose voiced stretches start and end on their trend, and its :func:`periodicity`.
+
+    From each end of a stretch of voiced frames, the first
+    :data:`EDGE_CONTEXT` + 1 frames in a row that step by less than
+    :data:`EDGE_TOLERANCE` are its anchor, if it starts within
+    :data:`EDGE_REACH` frames of the end. Each frame outside it, going
+    outward, must lie within :data:`EDGE_TOLERANCE` of the line through
+    the :data:`EDGE_CONTEXT` frames inside it. One that does not is moved
+    onto that line (refined by StoneMask if that stays on it); if it does
+    not repeat there (:data:`VOICING_THRESHOLD`), it and every frame
+    outside it are unvoiced.
+    """
+    floor, ceil = opts["f0_floor_hz"], opts["f0_ceil_hz"]
+    f0, at_f0 = f0.copy(), at_f0.copy()
+    tolerance = np.log2(1 + EDGE_TOLERANCE)
+    reach = np.arange(1, EDGE_CONTEXT + 1)
+    for a, b in _stretches(f0):
+        if b - a <= EDGE_CONTEXT:
+            continue
+        log_f0 = np.log2(f0[a:b])
+        steady = np.abs(np.diff(log_f0)) < tolerance
+        steady_runs = np.convolve(steady.astype(int), np.ones(EDGE_CONTEXT, int), "valid") == EDGE_CONTEXT
+        anchors = np.flatnonzero(steady_runs)
+        if not len(anchors):
+            continue
+        for step, first, ends in ((1, a + anchors[0], a), (-1, a + anchors[-1] + EDGE_CONTEXT, b - 1)):
+            if abs(first - ends) > EDGE_REACH:
+                continue
+            for edge in range(first - step, ends - step, -step):
+                expected = np.polyfit(reach, np.log2(f0[edge + step * reach]), 1)[1]
+                if abs(np.log2(f0[edge]) - expected) <= tolerance:
+                    continue
+                guess = np.array([np.exp2(expected)])
+                new, p = _refined(x, guess, t[edge:edge + 1], sample_rate, floor, ceil)
+                if not (new[0] > 0 and abs(np.log2(new[0]) - expected) <= tolerance):
+                    new, p = guess, periodicity(x, guess, t[edge:edge + 1], sample_rate, floor)
+                if p[0] >= VOICING_THRESHOLD:
+                    f0[edge], at_f0[edge] = new[0], p[0]
+                    continue
+                outside = slice(ends, edge + 1) if step == 1 else slice(edge, ends + 1)
+                f0[outside], at_f0[outside] = 0.0, 0.0
+                break
+    return f0, at_f0
+
+
+def settle_voicing(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int,
+                   opts: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """The refined f0 track made final, and its :func:`periodicity`.
+
+    Octave errors put right (:func:`raise_octave_errors`), voicing decided
+    by periodicity (:func:`voice_by_periodicity`), then the edges of voiced
+    stretches put on their trend (:func:`settle_edges`).
+    """
+    f0, at_f0 = raise_octave_errors(x, f0, t, sample_rate, opts)
+    f0, at_f0 = voice_by_periodicity(x, f0, t, sample_rate, opts, at_f0)
+    return settle_edges(x, f0, t, sample_rate, opts, at_f0)
