@@ -105,8 +105,8 @@ def raise_octave_errors(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rat
 VOICING_THRESHOLD = 0.45
 """A frame repeating at least this well at its period is voiced (Praat's voicing threshold; :func:`periodicity`)."""
 
-EDGE_TOLERANCE = 0.01
-"""The first or last frame of a voiced stretch may be this far (as a ratio, about 17 cents) off its inner frames' trend."""
+EDGE_TOLERANCE = 0.05
+"""The first or last frame of a voiced stretch may be this far (as a ratio, about 85 cents) off its inner frames' trend."""
 
 EDGE_REACH = 6
 """Frames from each end of a voiced stretch that :func:`settle_edges` may change."""
@@ -114,8 +114,11 @@ EDGE_REACH = 6
 EDGE_CONTEXT = 3
 """Inner frames whose trend checks an edge frame (:func:`settle_edges`)."""
 
-NOISE = 0.2
-"""A frame the tracker calls voiced that repeats less than this at its f0 is noise, and unvoiced."""
+NOISE = 0.3
+"""A frame the tracker voiced that repeats less than this at its f0 is unvoiced (unless it repeats at a candidate).
+
+Below :data:`VOICING_THRESHOLD`, so faint voice at the ends of stretches, which Praat still hears
+as voiced, keeps its voicing; what repeats less is breath or noise."""
 
 SILENCE = 0.03
 """Frames whose peak is below this share of the channel's peak stay unvoiced, as in Praat."""
@@ -176,15 +179,15 @@ def voice_by_periodicity(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_ra
                          opts: dict[str, Any], at_f0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """f0 voiced wherever a frame repeats at its period, whatever the tracker said, and its :func:`periodicity`.
 
-    Each frame the tracker left unvoiced gets two candidates, where its
-    autocorrelation peaks (:func:`autocorrelation_f0`) and the f0 of the
-    voiced frames around it; StoneMask refines both. The neighbours' is
-    kept if it repeats at least :data:`VOICING_THRESHOLD` (an
-    autocorrelation peak can sit on a formant's period instead), else the
-    autocorrelation's if that does, as long as the frame is not silence
-    (:data:`SILENCE`). Creak and breath, which do not repeat, stay unvoiced,
-    and frames the tracker voiced that hardly repeat (:data:`NOISE`) are
-    unvoiced.
+    Each frame the tracker left unvoiced, or voiced at an f0 where it
+    repeats less than :data:`NOISE`, gets two candidates, refined by
+    StoneMask: the f0 of the voiced frames around it (within 50 ms), and
+    where its autocorrelation peaks (:func:`autocorrelation_f0`), unless
+    that is half an octave or more from the first (then it sits on a
+    formant's period). The first is kept if the frame repeats there at
+    least :data:`VOICING_THRESHOLD`, else the second if it does, unless
+    the frame is silence (:data:`SILENCE`). Creak and breath, which do not repeat, are unvoiced
+    whatever the tracker said.
     """
     floor, ceil = opts["f0_floor_hz"], opts["f0_ceil_hz"]
     noise = (f0 > 0) & (at_f0 < NOISE)
@@ -194,15 +197,15 @@ def voice_by_periodicity(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_ra
         return f0, at_f0
     n = int(3 * sample_rate / floor)
     peak = np.max(np.abs(x)) if len(x) else 0.0
-    starts = np.clip((t[todo] * sample_rate).astype(int) - n // 2, 0, len(x))
+    starts = np.clip((t[todo] * sample_rate).astype(int) - n // 2, 0, max(len(x) - 1, 0))
     loud = np.maximum.reduceat(np.abs(np.pad(x, (0, n))), np.ravel(np.column_stack([starts, starts + n])))[::2]
     todo = todo[loud >= SILENCE * peak]
     if not len(todo):
         return f0, at_f0
     xt = np.ascontiguousarray(t[todo])
+    near = _neighbour_f0(f0, round(50 / opts["frame_period_ms"]))[todo]
+    from_nb, p_nb = _refined(x, near, xt, sample_rate, floor, ceil)
     from_ac, p_ac = _refined(x, autocorrelation_f0(x, xt, sample_rate, floor, ceil), xt, sample_rate, floor, ceil)
-    from_nb, p_nb = _refined(x, _neighbour_f0(f0, round(50 / opts["frame_period_ms"]))[todo], xt, sample_rate,
-                             floor, ceil)
     take_nb = p_nb >= VOICING_THRESHOLD
     cand = np.where(take_nb, from_nb, from_ac)
     strength = np.where(take_nb, p_nb, p_ac)
@@ -210,6 +213,21 @@ def voice_by_periodicity(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_ra
     f0[todo[keep]] = cand[keep]
     at_f0[todo[keep]] = strength[keep]
     return f0, at_f0
+
+
+def _onto(x, guess, t, sample_rate: int, opts: dict[str, Any], tolerance: float) -> tuple[np.ndarray, np.ndarray]:
+    """``guess`` refined by StoneMask where that stays within ``tolerance`` (log2) of it, and its periodicity.
+
+    Frames that do not repeat at it (:data:`VOICING_THRESHOLD`) get f0 0.
+    """
+    floor, ceil = opts["f0_floor_hz"], opts["f0_ceil_hz"]
+    new, p = _refined(x, guess, np.ascontiguousarray(t), sample_rate, floor, ceil)
+    stray = ~((new > 0) & (np.abs(np.log2(np.where(new > 0, new, 1.0) / guess)) <= tolerance))
+    if stray.any():
+        new[stray] = guess[stray]
+        p[stray] = periodicity(x, guess[stray], np.ascontiguousarray(t[stray]), sample_rate, floor)
+    repeats = p >= VOICING_THRESHOLD
+    return np.where(repeats, new, 0.0), np.where(repeats, p, 0.0)
 
 
 def _stretches(f0: np.ndarray) -> list[tuple[int, int]]:
@@ -230,13 +248,16 @@ def settle_edges(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int,
     the :data:`EDGE_CONTEXT` frames inside it. One that does not is moved
     onto that line (refined by StoneMask if that stays on it); if it does
     not repeat there (:data:`VOICING_THRESHOLD`), it and every frame
-    outside it are unvoiced.
+    outside it are unvoiced. Frames of stretches too short to have a trend
+    that far off the f0 of the voiced frames within :data:`EDGE_REACH`
+    frames around them are moved onto it the same way, or unvoiced.
     """
     floor, ceil = opts["f0_floor_hz"], opts["f0_ceil_hz"]
     f0, at_f0 = f0.copy(), at_f0.copy()
     tolerance = np.log2(1 + EDGE_TOLERANCE)
     reach = np.arange(1, EDGE_CONTEXT + 1)
-    for a, b in _stretches(f0):
+    stretches = _stretches(f0)
+    for a, b in stretches:
         if b - a <= EDGE_CONTEXT:
             continue
         log_f0 = np.log2(f0[a:b])
@@ -252,16 +273,23 @@ def settle_edges(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int,
                 expected = np.polyfit(reach, np.log2(f0[edge + step * reach]), 1)[1]
                 if abs(np.log2(f0[edge]) - expected) <= tolerance:
                     continue
-                guess = np.array([np.exp2(expected)])
-                new, p = _refined(x, guess, t[edge:edge + 1], sample_rate, floor, ceil)
-                if not (new[0] > 0 and abs(np.log2(new[0]) - expected) <= tolerance):
-                    new, p = guess, periodicity(x, guess, t[edge:edge + 1], sample_rate, floor)
-                if p[0] >= VOICING_THRESHOLD:
+                new, p = _onto(x, np.array([np.exp2(expected)]), t[edge:edge + 1], sample_rate, opts, tolerance)
+                if new[0] > 0:
                     f0[edge], at_f0[edge] = new[0], p[0]
                     continue
                 outside = slice(ends, edge + 1) if step == 1 else slice(edge, ends + 1)
                 f0[outside], at_f0[outside] = 0.0, 0.0
                 break
+    short = [(a, b) for a, b in stretches if b - a <= EDGE_CONTEXT]
+    if short:
+        held = f0.copy()
+        for a, b in short:
+            held[a:b] = 0.0
+        around = _neighbour_f0(held, EDGE_REACH)
+        for a, b in short:
+            guess = around[a:b]
+            off = (guess > 0) & (np.abs(np.log2(f0[a:b] / np.where(guess > 0, guess, 1.0))) > tolerance)
+            f0[a:b][off], at_f0[a:b][off] = _onto(x, guess[off], t[a:b][off], sample_rate, opts, tolerance)
     return f0, at_f0
 
 
