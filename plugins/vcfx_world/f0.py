@@ -106,7 +106,7 @@ VOICING_THRESHOLD = 0.45
 """A frame repeating at least this well at its period is voiced (Praat's voicing threshold; :func:`periodicity`)."""
 
 EDGE_TOLERANCE = 0.05
-"""The first or last frame of a voiced stretch may be this far (as a ratio, about 85 cents) off its inner frames' trend."""
+"""How far (a ratio: about 85 cents) the first or last frame of a voiced stretch may be off its inner frames' trend."""
 
 EDGE_REACH = 6
 """Frames from each end of a voiced stretch that :func:`settle_edges` may change."""
@@ -162,7 +162,7 @@ def _refined(x, f0, t, sample_rate: int, floor: float, ceil: float) -> tuple[np.
 
 
 def _neighbour_f0(f0: np.ndarray, reach: int) -> np.ndarray:
-    """f0 of each unvoiced frame from the voiced frames around it (log-interpolated), within ``reach`` frames; else 0."""
+    """f0 of each unvoiced frame within ``reach`` frames of voiced ones, log-interpolated between them; else 0."""
     voiced = np.flatnonzero(f0 > 0)
     out = np.zeros(len(f0))
     if not len(voiced):
@@ -252,7 +252,6 @@ def settle_edges(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int,
     that far off the f0 of the voiced frames within :data:`EDGE_REACH`
     frames around them are moved onto it the same way, or unvoiced.
     """
-    floor, ceil = opts["f0_floor_hz"], opts["f0_ceil_hz"]
     f0, at_f0 = f0.copy(), at_f0.copy()
     tolerance = np.log2(1 + EDGE_TOLERANCE)
     reach = np.arange(1, EDGE_CONTEXT + 1)
