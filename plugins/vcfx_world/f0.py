@@ -54,7 +54,8 @@ def periodicity(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int, 
         return out
     lags = np.rint(sample_rate / f0[voiced]).astype(int)
     starts = np.clip((t[voiced] * sample_rate).astype(int) - n // 2, 0, len(x))
-    windows = np.lib.stride_tricks.sliding_window_view(np.pad(x, (0, n + lags.max())), n)
+    short = max(0, int(starts.max()) + n + int(lags.max()) - len(x))
+    windows = np.lib.stride_tricks.sliding_window_view(np.pad(x, (0, short)) if short else x, n)
     a, b = windows[starts], windows[starts + lags]
     energy = np.sqrt(np.einsum("ij,ij->i", a, a) * np.einsum("ij,ij->i", b, b))
     out[voiced] = np.einsum("ij,ij->i", a, b) / np.where(energy > 0, energy, np.inf)
@@ -207,10 +208,12 @@ def voice_by_periodicity(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_ra
     xt = np.ascontiguousarray(t[todo])
     near = _neighbour_f0(f0, round(50 / opts["frame_period_ms"]))[todo]
     from_nb, p_nb = _refined(x, near, xt, sample_rate, floor, ceil)
-    from_ac, p_ac = _refined(x, autocorrelation_f0(x, xt, sample_rate, floor, ceil), xt, sample_rate, floor, ceil)
     take_nb = p_nb >= VOICING_THRESHOLD
-    cand = np.where(take_nb, from_nb, from_ac)
-    strength = np.where(take_nb, p_nb, p_ac)
+    cand, strength = np.where(take_nb, from_nb, 0.0), np.where(take_nb, p_nb, 0.0)
+    if not take_nb.all():
+        rest = np.ascontiguousarray(xt[~take_nb])
+        cand[~take_nb], strength[~take_nb] = _refined(x, autocorrelation_f0(x, rest, sample_rate, floor, ceil), rest,
+                                                      sample_rate, floor, ceil)
     keep = (cand > 0) & (strength >= VOICING_THRESHOLD)
     f0[todo[keep]] = cand[keep]
     at_f0[todo[keep]] = strength[keep]
