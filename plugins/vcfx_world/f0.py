@@ -189,7 +189,8 @@ def voice_by_periodicity(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_ra
     first is kept if the frame repeats there at least
     :data:`VOICING_THRESHOLD` (an autocorrelation peak next to voice can
     sit on a formant's period), else the second if it does, unless the
-    frame is silence (:data:`SILENCE`). Breath and noise, which do not
+    frame is silence (:data:`SILENCE`) or too near either end of the signal
+    for the window to fit. Breath and noise, which do not
     repeat, are unvoiced whatever the tracker said.
     """
     floor, ceil = opts["f0_floor_hz"], opts["f0_ceil_hz"]
@@ -199,8 +200,12 @@ def voice_by_periodicity(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_ra
     if not len(todo):
         return f0, at_f0
     n = int(3 * sample_rate / floor)
-    peak = np.max(np.abs(x)) if len(x) else 0.0
-    starts = np.clip((t[todo] * sample_rate).astype(int) - n // 2, 0, max(len(x) - 1, 0))
+    centres = (t[todo] * sample_rate).astype(int)
+    todo = todo[(centres >= n // 2) & (centres + n // 2 <= len(x))]  # as in Praat, the window must fit
+    if not len(todo):
+        return f0, at_f0
+    peak = np.max(np.abs(x))
+    starts = (t[todo] * sample_rate).astype(int) - n // 2
     loud = np.maximum.reduceat(np.abs(np.pad(x, (0, n))), np.ravel(np.column_stack([starts, starts + n])))[::2]
     todo = todo[loud >= SILENCE * peak]
     if not len(todo):
