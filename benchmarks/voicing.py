@@ -67,7 +67,6 @@ def edge_cents(audio: vcfx.Audio) -> np.ndarray:
     x, sr = audio.samples[0].astype(np.float64), audio.sample_rate
     hop = 64
     p, _, _ = librosa.pyin(x, fmin=60.0, fmax=800.0, sr=sr, frame_length=2048, hop_length=hop)
-    pt = np.arange(len(p)) * hop / sr
     voiced = f0 > 0
     before = np.concatenate([[False], voiced[:-1]])
     after = np.concatenate([voiced[1:], [False]])

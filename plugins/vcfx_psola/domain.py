@@ -9,6 +9,7 @@ import pyworld
 
 import vcfx
 from vcfx_world import WorldDomain, raise_octave_errors, track_f0
+from vcfx_world import analysis_options as world_options  # psola tracks f0 as WORLD does
 
 from .marks import pitch_marks
 from .overlap_add import overlap_add
@@ -19,18 +20,8 @@ SILENCE_PEAK = 1e-6
 
 
 def analysis_options(ctx: vcfx.Context) -> dict[str, Any]:
-    """The chain's ``psola`` options, validated against the WORLD domain's options (the same f0 tracking)."""
-    given = dict(ctx.options.get("psola", {}))
-    declared = {p.name: p for p in WorldDomain.option_params}
-    unknown = sorted(set(given) - set(declared))
-    if unknown:
-        raise vcfx.ParameterError(f"unknown psola option {unknown}; known: {', '.join(declared)}")
-    opts = {name: p.validate(given.get(name, p.default)) for name, p in declared.items()}
-    if opts["f0_floor_hz"] >= opts["f0_ceil_hz"]:
-        raise vcfx.ParameterError(
-            f"f0_floor_hz={opts['f0_floor_hz']} must be below f0_ceil_hz={opts['f0_ceil_hz']}"
-        )
-    return opts
+    """The chain's ``psola`` options: the WORLD domain's declarations, as the f0 tracking is the same."""
+    return world_options(ctx, "psola")
 
 
 def track(x: np.ndarray, sample_rate: int, opts: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:

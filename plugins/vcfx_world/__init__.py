@@ -6,6 +6,7 @@ A WORLD effect of another package needs only the names exported here and
 
 import vcfx
 
+from .analysis import analysis_options
 from .domain import WorldDomain
 from .f0 import raise_octave_errors, track_f0
 from .features import WorldFeatures, WorldState, envelope_power, frame_power
@@ -15,6 +16,7 @@ from .pitch_variance import PitchVariance
 
 __all__ = [
     "WorldDomain",
+    "analysis_options",
     "WorldFeatures",
     "WorldState",
     "envelope_power",

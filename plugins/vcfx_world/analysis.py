@@ -46,13 +46,17 @@ UNVOICED_APERIODICITY = 1.0 - 1e-12
 """What D4C gives a frame it takes as unvoiced (WORLD's 1 - kMySafeGuardMinimum); synthesis ignores it there."""
 
 
-def analysis_options(ctx: vcfx.Context) -> dict[str, Any]:
-    """The chain's ``world`` options, validated against :data:`OPTION_PARAMS`."""
-    given = dict(ctx.options.get("world", {}))
+def analysis_options(ctx: vcfx.Context, domain: str = "world") -> dict[str, Any]:
+    """The chain's options for ``domain``, validated against :data:`OPTION_PARAMS`.
+
+    Another domain that analyses as this one does (``psola``) reads its own
+    options with the same declarations.
+    """
+    given = dict(ctx.options.get(domain, {}))
     declared = {p.name: p for p in OPTION_PARAMS}
     unknown = sorted(set(given) - set(declared))
     if unknown:
-        raise vcfx.ParameterError(f"unknown world option {unknown}; known: {', '.join(declared)}")
+        raise vcfx.ParameterError(f"unknown {domain} option {unknown}; known: {', '.join(declared)}")
     opts = {name: p.validate(given.get(name, p.default)) for name, p in declared.items()}
     if opts["f0_floor_hz"] >= opts["f0_ceil_hz"]:
         raise vcfx.ParameterError(
