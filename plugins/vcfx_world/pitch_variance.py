@@ -10,15 +10,8 @@ import vcfx
 
 from .features import WorldFeatures, WorldState
 
-CLEARLY_PERIODIC = 0.55
-"""Frames at least this periodic set the centre (see :attr:`WorldFeatures.periodicity`).
-
-A little above the analysis' voicing threshold (0.45,
-:data:`vcfx_world.f0.VOICING_THRESHOLD`): the faint frames at the ends of
-voiced stretches, voiced since they still repeat, are where independent
-trackers disagree most, and they would pull the centre off the pitch a
-listener hears (measured in docs/measurements.md).
-"""
+CLEARLY_PERIODIC = 0.45
+"""Frames at least this periodic set the centre (see :attr:`WorldFeatures.periodicity`)."""
 
 
 def centre(ch: WorldFeatures) -> float:
@@ -42,7 +35,7 @@ class PitchVariance(vcfx.Effect):
     ``factor``. ``0`` speaks on one note, ``1`` changes nothing, ``2`` is
     twice as lively. The mean stays where it was. It is taken over the
     frames that clearly repeat at their period (normalised autocorrelation
-    at least :data:`CLEARLY_PERIODIC`, a little above Praat's voicing threshold): creak
+    at least :data:`CLEARLY_PERIODIC`, Praat's voicing threshold): creak
     and breathy phrase ends, which the f0 tracker may still call voiced,
     would drag it away from the pitch a listener hears as the voice's own.
     The result is kept inside the analysis' f0 range (``f0_floor_hz`` ..
