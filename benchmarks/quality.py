@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import quality_onsets  # noqa: E402
 import quality_waveform  # noqa: E402
 import quality_world  # noqa: E402
+from truth import text_table  # noqa: E402  (quality_world put tests/ on the path)
 
 COLUMNS = ("effect", "check", "measured", "target", "ok")
 
@@ -30,13 +31,9 @@ def rows() -> list[dict]:
 
 
 def main() -> int:
-    table = [[str(row.get(c, "")) for c in COLUMNS] for row in rows()]
-    widths = [max(len(c), *(len(r[i]) for r in table)) for i, c in enumerate(COLUMNS)]
-    print("  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths)))
-    print("  ".join("-" * w for w in widths))
-    for r in table:
-        print("  ".join(cell.ljust(w) for cell, w in zip(r, widths)))
-    missed = [r for r in table if r[-1] != "True"]
+    table = rows()
+    print(text_table(table, list(COLUMNS)))
+    missed = [r for r in table if not r["ok"]]
     print(f"\n{len(table) - len(missed)} of {len(table)} checks within target")
     return 1 if missed else 0
 

@@ -23,7 +23,7 @@ import vcfx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the judges the tests use: tests/truth.py
 
-from truth import aligned_cents, cents  # noqa: E402
+from truth import aligned_cents, cents, text_table  # noqa: E402
 
 SHARED_AUDIO = Path(os.environ.get("VCFX_SHARED_AUDIO", ROOT.parent / "shared" / "audio"))
 SPEECH_PITCH = {"floor": 100.0, "ceiling": 700.0}
@@ -102,12 +102,8 @@ def rows() -> list[dict]:
 
 def main() -> None:
     table = rows()
-    widths = {k: max(len(k), *(len(str(r[k])) for r in table)) for k in ("effect", "check", "measured", "target")}
-    header = "  ".join(k.ljust(w) for k, w in widths.items()) + "  ok"
-    print(header)
-    print("-" * len(header))
-    for r in table:
-        print("  ".join(str(r[k]).ljust(w) for k, w in widths.items()) + ("  yes" if r["ok"] else "  NO"))
+    print(text_table([{**r, "ok": "yes" if r["ok"] else "NO"} for r in table],
+                     ["effect", "check", "measured", "target", "ok"]))
     failed = sum(not r["ok"] for r in table)
     print(f"\n{len(table) - failed}/{len(table)} within tolerance")
 

@@ -17,7 +17,7 @@ import vcfx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the judges the tests use: tests/truth.py
-from truth import envelope_ratio, f0_change_cents, log_f0_spread, rms_ratio  # noqa: E402
+from truth import envelope_ratio, f0_change_cents, log_f0_spread, rms_ratio, text_table  # noqa: E402
 
 SPEECH = Path(os.environ.get("VCFX_SHARED_AUDIO", ROOT.parent / "shared" / "audio")) / "speech.wav"
 
@@ -67,11 +67,7 @@ def rows() -> list[dict]:
 
 def main() -> int:
     table = rows()
-    keys = list(table[0])
-    lines = [keys] + [[str(r[k]) for k in keys] for r in table]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(keys))]
-    for line in lines:
-        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths)))
+    print(text_table(table))
     if not SPEECH.is_file():
         print(f"(no {SPEECH}: speech rows skipped)")
     return 0 if all(r["ok"] for r in table) else 1

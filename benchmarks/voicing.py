@@ -27,7 +27,7 @@ import vcfx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the judges the tests use: tests/truth.py
-from truth import aligned_cents, f0_at, praat_f0  # noqa: E402
+from truth import aligned_cents, f0_at, praat_f0, text_table  # noqa: E402
 
 SPEECH = Path(os.environ.get("VCFX_SHARED_AUDIO", ROOT.parent / "shared" / "audio")) / "speech.wav"
 SHIFTS = (4.0, -4.0)
@@ -93,12 +93,7 @@ def rows() -> list[dict]:
 
 
 def main() -> int:
-    table = rows()
-    keys = list(table[0])
-    lines = [keys] + [[str(r[k]) for k in keys] for r in table]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(keys))]
-    for line in lines:
-        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths)))
+    print(text_table(rows()))
     return 0
 
 

@@ -201,3 +201,12 @@ def dnsmos_ovrl(audio: vcfx.Audio) -> float:
     if len(x) < window:
         x = np.resize(x, window)
     return float(dnsmos.run(np.clip(x, -1.0, 1.0), DNSMOS_RATE)["ovrl_mos"])
+
+
+def text_table(rows: list[dict], columns: list[str] | None = None) -> str:
+    """Rows of measurements as aligned text: a header, a rule, one line per row (what the benchmarks print)."""
+    columns = list(rows[0]) if columns is None else columns
+    cells = [[str(row.get(c, "")) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    lines = [columns, ["-" * w for w in widths], *cells]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() for line in lines)
