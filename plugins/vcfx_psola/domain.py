@@ -8,7 +8,7 @@ import numpy as np
 import pyworld
 
 import vcfx
-from vcfx_world import WorldDomain, raise_octave_errors, track_f0
+from vcfx_world import WorldDomain, settle_voicing, track_f0
 from vcfx_world import analysis_options as world_options  # psola tracks f0 as WORLD does
 
 from .marks import pitch_marks
@@ -29,7 +29,7 @@ def track(x: np.ndarray, sample_rate: int, opts: dict[str, Any]) -> tuple[np.nda
     f0, t = track_f0(x, sample_rate, opts)
     if opts["f0_method"] == "dio":
         f0 = pyworld.stonemask(x, f0, t, sample_rate)
-    return raise_octave_errors(x, f0, t, sample_rate, opts)
+    return settle_voicing(x, f0, t, sample_rate, opts)
 
 
 class PsolaDomain(vcfx.Domain):

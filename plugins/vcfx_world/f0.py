@@ -1,4 +1,4 @@
-"""f0 tracking for the WORLD domain: DIO or Harvest, StoneMask, and a check for octave errors."""
+"""f0 for the WORLD domain: DIO or Harvest, StoneMask, octave check, voicing by periodicity and settled edges."""
 
 from __future__ import annotations
 
@@ -54,7 +54,8 @@ def periodicity(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int, 
         return out
     lags = np.rint(sample_rate / f0[voiced]).astype(int)
     starts = np.clip((t[voiced] * sample_rate).astype(int) - n // 2, 0, len(x))
-    windows = np.lib.stride_tricks.sliding_window_view(np.pad(x, (0, n + lags.max())), n)
+    short = max(0, int(starts.max()) + n + int(lags.max()) - len(x))
+    windows = np.lib.stride_tricks.sliding_window_view(np.pad(x, (0, short)) if short else x, n)
     a, b = windows[starts], windows[starts + lags]
     energy = np.sqrt(np.einsum("ij,ij->i", a, a) * np.einsum("ij,ij->i", b, b))
     out[voiced] = np.einsum("ij,ij->i", a, b) / np.where(energy > 0, energy, np.inf)
@@ -100,3 +101,211 @@ def raise_octave_errors(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rat
     f0[doubled] = pyworld.stonemask(x, 2 * f0[doubled], times, sample_rate)
     at_f0[doubled] = periodicity(x, f0[doubled], times, sample_rate, floor)
     return f0, at_f0
+
+
+VOICING_THRESHOLD = 0.45
+"""A frame repeating at least this well at its period is voiced (Praat's voicing threshold; :func:`periodicity`)."""
+
+EDGE_TOLERANCE = 0.02
+"""How far (a ratio: about 34 cents) the first or last frame of a voiced stretch may be off its inner frames' trend."""
+
+EDGE_REACH = 6
+"""Frames from each end of a voiced stretch that :func:`settle_edges` may change."""
+
+EDGE_CONTEXT = 3
+"""Inner frames whose trend checks an edge frame (:func:`settle_edges`)."""
+
+SILENCE = 0.03
+"""Frames whose peak is below this share of the channel's peak stay unvoiced, as in Praat."""
+
+
+def autocorrelation_f0(x: np.ndarray, t: np.ndarray, sample_rate: int, floor: float, ceil: float) -> np.ndarray:
+    """f0 (Hz) at which each frame's Hann-windowed autocorrelation peaks in ``floor`` .. ``ceil``, Praat's way.
+
+    The frame's autocorrelation is divided by the window's, so a steady
+    period scores near 1 at every multiple of it; a small cost per octave
+    down (0.01, Praat's default) keeps the shortest of them.
+    """
+    n = int(3 * sample_rate / floor)
+    lo, hi = max(1, int(sample_rate / ceil)), min(n // 2, int(np.ceil(sample_rate / floor)))
+    starts = np.clip((t * sample_rate).astype(int) - n // 2, 0, max(len(x) - n, 0))
+    frames = np.lib.stride_tricks.sliding_window_view(np.pad(x, (0, n)), n)[starts]
+    window = np.hanning(n)
+    frames = (frames - frames.mean(axis=1, keepdims=True)) * window
+    size = 1 << int(np.ceil(np.log2(2 * n)))
+    r = np.fft.irfft(np.abs(np.fft.rfft(frames, size, axis=1)) ** 2, size, axis=1)[:, :hi + 2]
+    rw = np.fft.irfft(np.abs(np.fft.rfft(window, size)) ** 2, size)[:hi + 2]
+    r = r / np.where(r[:, :1] > 0, r[:, :1], np.inf) / (rw / rw[0])
+    lags = np.arange(lo, hi + 1)
+    strength = r[:, lo:hi + 1] - 0.01 * np.log2(lags * floor / sample_rate)
+    best = lags[np.argmax(strength, axis=1)]
+    rows = np.arange(len(t))
+    a, b, c = r[rows, best - 1], r[rows, best], r[rows, best + 1]
+    bend = a - 2 * b + c
+    shift = np.where(bend < 0, 0.5 * (a - c) / np.where(bend < 0, bend, -1.0), 0.0)
+    return sample_rate / (best + np.clip(shift, -0.5, 0.5))
+
+
+def _refined(x, f0, t, sample_rate: int, floor: float, ceil: float) -> tuple[np.ndarray, np.ndarray]:
+    """``f0`` refined by StoneMask where positive, and its :func:`periodicity` (0 outside ``floor`` .. ``ceil``)."""
+    f0 = np.where((f0 >= floor) & (f0 <= ceil), f0, 0.0)
+    on = f0 > 0
+    if on.any():
+        f0[on] = pyworld.stonemask(x, np.ascontiguousarray(f0[on]), np.ascontiguousarray(t[on]), sample_rate)
+    f0 = np.where((f0 >= floor) & (f0 <= ceil), f0, 0.0)
+    return f0, periodicity(x, f0, t, sample_rate, floor)
+
+
+def _neighbour_f0(f0: np.ndarray, reach: int) -> np.ndarray:
+    """f0 of each unvoiced frame within ``reach`` frames of voiced ones, log-interpolated between them; else 0."""
+    voiced = np.flatnonzero(f0 > 0)
+    out = np.zeros(len(f0))
+    if not len(voiced):
+        return out
+    frames = np.arange(len(f0))
+    guess = np.exp2(np.interp(frames, voiced, np.log2(f0[voiced])))
+    i = np.clip(np.searchsorted(voiced, frames), 1, len(voiced) - 1) if len(voiced) > 1 else np.zeros(len(f0), int)
+    near = np.minimum(np.abs(frames - voiced[i]), np.abs(frames - voiced[np.maximum(i - 1, 0)])) <= reach
+    out[near & (f0 <= 0)] = guess[near & (f0 <= 0)]
+    return out
+
+
+def voice_by_periodicity(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int,
+                         opts: dict[str, Any], at_f0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """f0 voiced wherever a frame repeats at its period, and its :func:`periodicity`.
+
+    Each frame the tracker left unvoiced gets two candidates, refined by
+    StoneMask: the f0 of the voiced frames around it (within 50 ms), and
+    where its autocorrelation peaks (:func:`autocorrelation_f0`). The
+    first is kept if the frame repeats there at least
+    :data:`VOICING_THRESHOLD` (an autocorrelation peak next to voice can
+    sit on a formant's period), else the second if it does, unless the
+    frame is silence (:data:`SILENCE`) or too near either end of the signal
+    for the window to fit. A stretch of frames the tracker voiced none of
+    which repeats that well is noise (breath, a fricative), and is
+    unvoiced; the others stay voiced whole: the faint, breathy ends of a
+    syllable repeat poorly, yet listeners and trackers still hear their
+    pitch, and synthesising them from noise loses it.
+    """
+    f0, at_f0 = f0.copy(), at_f0.copy()
+    floor, ceil = opts["f0_floor_hz"], opts["f0_ceil_hz"]
+    for a, b in _stretches(f0):
+        if at_f0[a:b].max() < VOICING_THRESHOLD:
+            f0[a:b], at_f0[a:b] = 0.0, 0.0
+    todo = np.flatnonzero(f0 <= 0)
+    if not len(todo):
+        return f0, at_f0
+    n = int(3 * sample_rate / floor)
+    centres = (t[todo] * sample_rate).astype(int)
+    todo = todo[(centres >= n // 2) & (centres + n // 2 <= len(x))]  # as in Praat, the window must fit
+    if not len(todo):
+        return f0, at_f0
+    peak = np.max(np.abs(x))
+    starts = (t[todo] * sample_rate).astype(int) - n // 2
+    loud = np.maximum.reduceat(np.abs(np.pad(x, (0, n))), np.ravel(np.column_stack([starts, starts + n])))[::2]
+    todo = todo[loud >= SILENCE * peak]
+    if not len(todo):
+        return f0, at_f0
+    xt = np.ascontiguousarray(t[todo])
+    near = _neighbour_f0(f0, round(50 / opts["frame_period_ms"]))[todo]
+    from_nb, p_nb = _refined(x, near, xt, sample_rate, floor, ceil)
+    take_nb = p_nb >= VOICING_THRESHOLD
+    cand, strength = np.where(take_nb, from_nb, 0.0), np.where(take_nb, p_nb, 0.0)
+    if not take_nb.all():
+        rest = np.ascontiguousarray(xt[~take_nb])
+        cand[~take_nb], strength[~take_nb] = _refined(x, autocorrelation_f0(x, rest, sample_rate, floor, ceil), rest,
+                                                      sample_rate, floor, ceil)
+    keep = (cand > 0) & (strength >= VOICING_THRESHOLD)
+    f0[todo[keep]] = cand[keep]
+    at_f0[todo[keep]] = strength[keep]
+    return f0, at_f0
+
+
+def _onto(x, guess, t, sample_rate: int, opts: dict[str, Any], tolerance: float) -> tuple[np.ndarray, np.ndarray]:
+    """``guess`` refined by StoneMask where that stays within ``tolerance`` (log2) of it, and its periodicity."""
+    floor, ceil = opts["f0_floor_hz"], opts["f0_ceil_hz"]
+    guess = np.clip(guess, floor, ceil)
+    new, p = _refined(x, guess, np.ascontiguousarray(t), sample_rate, floor, ceil)
+    stray = ~((new > 0) & (np.abs(np.log2(np.where(new > 0, new, 1.0) / guess)) <= tolerance))
+    if stray.any():
+        new[stray] = guess[stray]
+        p[stray] = periodicity(x, guess[stray], np.ascontiguousarray(t[stray]), sample_rate, floor)
+    return new, p
+
+
+def _stretches(f0: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) frames of every run of voiced frames."""
+    edges = np.diff(np.concatenate([[0], (f0 > 0).astype(int), [0]]))
+    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()))
+
+
+def settle_edges(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int, opts: dict[str, Any],
+                 at_f0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """f0 whose voiced stretches start and end on their trend, and its :func:`periodicity`.
+
+    From each end of a stretch of voiced frames, the first
+    :data:`EDGE_CONTEXT` + 1 frames in a row that step by less than
+    :data:`EDGE_TOLERANCE` are its anchor, if it starts within
+    :data:`EDGE_REACH` frames of the end. Each frame outside it, going
+    outward, must lie within :data:`EDGE_TOLERANCE` of the line through
+    the :data:`EDGE_CONTEXT` frames inside it; one that does not is moved
+    onto that line (refined by StoneMask where that stays on it), so a
+    pitch change does not chirp at the start or end of a syllable. If it
+    does not repeat there (:data:`VOICING_THRESHOLD`), it and every frame
+    outside it are unvoiced. Frames of stretches too short to have a trend
+    that far off the f0 of the voiced frames within :data:`EDGE_REACH`
+    frames around them are moved onto it the same way, or unvoiced.
+    """
+    f0, at_f0 = f0.copy(), at_f0.copy()
+    tolerance = np.log2(1 + EDGE_TOLERANCE)
+    reach = np.arange(1, EDGE_CONTEXT + 1)
+    stretches = _stretches(f0)
+    for a, b in stretches:
+        if b - a <= EDGE_CONTEXT:
+            continue
+        log_f0 = np.log2(f0[a:b])
+        steady = np.abs(np.diff(log_f0)) < tolerance
+        steady_runs = np.convolve(steady.astype(int), np.ones(EDGE_CONTEXT, int), "valid") == EDGE_CONTEXT
+        anchors = np.flatnonzero(steady_runs)
+        if not len(anchors):
+            continue
+        for step, first, ends in ((1, a + anchors[0], a), (-1, a + anchors[-1] + EDGE_CONTEXT, b - 1)):
+            if abs(first - ends) > EDGE_REACH:
+                continue
+            for edge in range(first - step, ends - step, -step):
+                expected = np.polyfit(reach, np.log2(f0[edge + step * reach]), 1)[1]
+                if abs(np.log2(f0[edge]) - expected) <= tolerance:
+                    continue
+                new, p = _onto(x, np.array([np.exp2(expected)]), t[edge:edge + 1], sample_rate, opts, tolerance)
+                if p[0] >= VOICING_THRESHOLD:
+                    f0[edge], at_f0[edge] = new[0], p[0]
+                    continue
+                outside = slice(ends, edge + 1) if step == 1 else slice(edge, ends + 1)
+                f0[outside], at_f0[outside] = 0.0, 0.0
+                break
+    short = [(a, b) for a, b in stretches if b - a <= EDGE_CONTEXT]
+    if short:
+        held = f0.copy()
+        for a, b in short:
+            held[a:b] = 0.0
+        around = _neighbour_f0(held, EDGE_REACH)
+        for a, b in short:
+            guess = around[a:b]
+            off = (guess > 0) & (np.abs(np.log2(f0[a:b] / np.where(guess > 0, guess, 1.0))) > tolerance)
+            new, p = _onto(x, guess[off], t[a:b][off], sample_rate, opts, tolerance)
+            repeats = p >= VOICING_THRESHOLD
+            f0[a:b][off], at_f0[a:b][off] = np.where(repeats, new, 0.0), np.where(repeats, p, 0.0)
+    return f0, at_f0
+
+
+def settle_voicing(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int,
+                   opts: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """The refined f0 track made final, and its :func:`periodicity`.
+
+    Octave errors put right (:func:`raise_octave_errors`), voicing decided
+    by periodicity (:func:`voice_by_periodicity`), then the edges of voiced
+    stretches put on their trend (:func:`settle_edges`).
+    """
+    f0, at_f0 = raise_octave_errors(x, f0, t, sample_rate, opts)
+    f0, at_f0 = voice_by_periodicity(x, f0, t, sample_rate, opts, at_f0)
+    return settle_edges(x, f0, t, sample_rate, opts, at_f0)
