@@ -259,6 +259,8 @@ def settle_edges(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int,
     f0, at_f0 = f0.copy(), at_f0.copy()
     tolerance = np.log2(1 + EDGE_TOLERANCE)
     reach = np.arange(1, EDGE_CONTEXT + 1)
+    # least-squares line through (k, y_k), k = 1 .. EDGE_CONTEXT, read at k = 0: weights on the y_k
+    at_zero = np.linalg.pinv(np.column_stack([np.ones(EDGE_CONTEXT), reach]))[0]
     stretches = _stretches(f0)
     for a, b in stretches:
         if b - a <= EDGE_CONTEXT:
@@ -273,7 +275,7 @@ def settle_edges(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int,
             if abs(first - ends) > EDGE_REACH:
                 continue
             for edge in range(first - step, ends - step, -step):
-                expected = np.polyfit(reach, np.log2(f0[edge + step * reach]), 1)[1]
+                expected = at_zero @ np.log2(f0[edge + step * reach])
                 if abs(np.log2(f0[edge]) - expected) <= tolerance:
                     continue
                 new, p = _onto(x, np.array([np.exp2(expected)]), t[edge:edge + 1], sample_rate, opts, tolerance)
