@@ -5,7 +5,6 @@ import pytest
 
 import vcfx
 from vcfx_world.analysis import OPTION_PARAMS, analyze_channels
-from vcfx_world.f0 import autocorrelation_f0
 
 from truth import praat_f0
 
@@ -49,11 +48,12 @@ def test_every_voiced_frame_follows_the_contour(syllables, track):
     f0, t = track
     voiced = f0 > 0
     error = np.abs(1200 * np.log2(f0[voiced] / syllables.f0_at(t[voiced])))
-    # DIO and StoneMask alone: p90 1.5, p99 94, worst 420 cents, on 422 voiced frames instead of 467. The frames
-    # voiced since they repeat are the faint ends of syllables, where StoneMask reads f0 up to ~60 cents off.
+    # Measured: p90 2.5, p99 34, worst 44 cents on 453 voiced frames; DIO and StoneMask alone: p90 1.5, p99 94,
+    # worst 420 on 422. The frames voiced since they repeat are the faint ends of syllables, where StoneMask
+    # reads f0 up to ~40 cents off.
     assert np.percentile(error, 90) <= 5.0
-    assert np.percentile(error, 99) <= 45.0
-    assert error.max() <= 75.0
+    assert np.percentile(error, 99) <= 40.0
+    assert error.max() <= 50.0
 
 
 def test_frames_praat_calls_voiced_are_voiced(syllables, track):
@@ -83,10 +83,3 @@ def test_a_noisy_stretch_stays_unvoiced():
     outside = (t > 0.05) & (t < 0.75) | (t > 1.25) & (t < 1.95)
     assert np.mean(f0[inside] > 0) <= 0.05
     assert np.mean(f0[outside] > 0) >= 0.97
-
-
-def test_autocorrelation_finds_the_period_of_a_steady_voice():
-    voice = vcfx.synthetic_voice(1.0, 22050, f0_hz=180.0)
-    t = np.array([0.3, 0.5, 0.7])
-    f0 = autocorrelation_f0(voice.audio.samples[0].astype(np.float64), t, 22050, 71.0, 800.0)
-    np.testing.assert_allclose(f0, 180.0, rtol=0.01)

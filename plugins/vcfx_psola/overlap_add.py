@@ -41,23 +41,20 @@ def overlap_add(state: PsolaState, channels: np.ndarray) -> np.ndarray:
     if r != 1.0:
         x = np.ascontiguousarray(soxr.resample(x.T, state.sample_rate, state.sample_rate / r).T)
     out_marks, src = output_marks(state)
-    y = np.zeros((len(channels), state.frames))
+    by_width = np.argsort(state.mark_periods[src], kind="stable")  # a chunk's grains are about as wide
+    out_marks, src = out_marks[by_width], src[by_width]
+    pad = int(np.ceil(state.mark_periods.max() / r)) + 1  # room for every grain past either end
+    x = np.pad(x, ((0, 0), (pad, pad)))
+    y = np.zeros((len(channels), state.frames + 2 * pad))
     for a in range(0, len(out_marks), CHUNK_MARKS):
-        centre_out = out_marks[a:a + CHUNK_MARKS]
-        centre_in = np.rint(state.marks[src[a:a + CHUNK_MARKS]] / r).astype(int)
+        centre_out = out_marks[a:a + CHUNK_MARKS] + pad
+        centre_in = np.clip(np.rint(state.marks[src[a:a + CHUNK_MARKS]] / r).astype(int), 0, x.shape[1] - 2 * pad - 1)
         half = state.mark_periods[src[a:a + CHUNK_MARKS]] / r
         reach = int(np.ceil(half.max()))
         offsets = np.arange(-reach, reach + 1)
         window = 0.5 + 0.5 * np.cos(np.pi * np.clip(offsets[None, :] / half[:, None], -1.0, 1.0))
-        grains = window * _read(x, centre_in[:, None] + offsets[None, :])
-        at = centre_out[:, None] + offsets[None, :]
-        valid = (at >= 0) & (at < state.frames)
+        grains = window * x[:, (centre_in + pad)[:, None] + offsets[None, :]]
+        at = (centre_out[:, None] + offsets[None, :]).ravel()
         for c in range(len(channels)):
-            y[c] += np.bincount(at[valid], weights=grains[c][valid], minlength=state.frames)
-    return y
-
-
-def _read(x: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """``x`` (channels, n) at integer ``positions``, 0 outside; shape (channels, *positions.shape)."""
-    n = x.shape[1]
-    return np.where((positions >= 0) & (positions < n), x[:, np.clip(positions, 0, n - 1)], 0.0)
+            y[c] += np.bincount(at, weights=grains[c].ravel(), minlength=y.shape[1])
+    return y[:, pad:pad + state.frames]
