@@ -169,4 +169,4 @@ def test_an_undeclared_length_change_is_refused(voice):
 
 @pytest.mark.parametrize("name", ["pitch_shift", "pitch_variance", "formant_shift", "tempo"])
 def test_the_effects_keep_the_host_contracts(name):
-    assert vcfx.testing.check_effect(type(vcfx.effect(name))) > 0
+    assert vcfx.testing.check_effect(type(vcfx.effect(name)), engines=("psola",)) > 0

@@ -48,6 +48,8 @@ What is checked
     The shortest input the effect declares it handles (``min_frames``, or
     the domain's minimum) works, and a one-frame input either works or
     raises :class:`~vcfx.AudioError`, never anything else.
+
+:func:`check_effect` runs the last five in every engine the effect lists.
 """
 
 from __future__ import annotations
@@ -112,10 +114,12 @@ def _voice(sample_rate: int, channels: int = 1, frames: int | None = None) -> Au
     return Audio(x, sample_rate)
 
 
-def _run(effect: Effect, audio: Audio, seed: int | None, what: str) -> Audio:
+def _run(effect: Effect, audio: Audio, seed: int | None, what: str, engine: str | None = None) -> Audio:
     before = effect.param_values()
+    if engine is not None:
+        what = f"{what}, in the {engine} engine"
     try:
-        out = Chain([effect], seed=seed)(audio)
+        out = Chain([effect], seed=seed, engine=engine)(audio)
     except VcfxError as exc:
         raise ContractError(f"{_label(effect)} failed on {what}: {type(exc).__name__}: {exc}") from exc
     except Exception as exc:  # a crash the host did not turn into a VcfxError
@@ -290,32 +294,35 @@ def check_round_trip(effect: Effect) -> None:
 
 # -- running -----------------------------------------------------------------------
 
-def check_output(effect: Effect, sample_rates: Iterable[int] = SAMPLE_RATES, seed: int = 0) -> None:
+def check_output(effect: Effect, sample_rates: Iterable[int] = SAMPLE_RATES, seed: int = 0,
+                 engine: str | None = None) -> None:
     """Mono voice in at each rate: finite output of the promised length, rate and channels kept."""
     for rate in sample_rates:
         audio = _voice(rate)
         what = f"a {DURATION_S} s mono voice at {rate} Hz"
-        _check_audio(effect, audio, _run(effect, audio, seed, what), what)
+        _check_audio(effect, audio, _run(effect, audio, seed, what, engine), what)
 
 
-def check_determinism(effect: Effect, sample_rate: int = 22050, seed: int = 0) -> None:
+def check_determinism(effect: Effect, sample_rate: int = 22050, seed: int = 0,
+                      engine: str | None = None) -> None:
     """Two runs with the same seed give the same samples."""
     audio = _voice(sample_rate)
     what = f"a mono voice at {sample_rate} Hz with seed={seed}"
-    first, second = _run(effect, audio, seed, what), _run(effect, audio, seed, what)
+    first, second = _run(effect, audio, seed, what, engine), _run(effect, audio, seed, what, engine)
     if first != second:
         raise ContractError(f"{_label(effect)} gave different output in two runs with seed={seed}; draw "
                             "every random number from ctx.rng and keep no state between runs")
 
 
-def check_stereo(effect: Effect, sample_rate: int = 22050, seed: int = 0) -> None:
+def check_stereo(effect: Effect, sample_rate: int = 22050, seed: int = 0,
+                 engine: str | None = None) -> None:
     """Two different channels in: two out, and ``process`` keeps a ``(frames, channels)`` layout."""
     audio = _voice(sample_rate, channels=2)
     what = f"a stereo voice at {sample_rate} Hz"
-    out = _run(effect, audio, seed, what)
+    out = _run(effect, audio, seed, what, engine)
     _check_audio(effect, audio, out, what)
-    if effect.changes_channels or effect.changes_sample_rate:
-        return
+    if effect.changes_channels or effect.changes_sample_rate or engine not in (None, effect.domains[0]):
+        return  # process() runs in the default engine: the effect's first domain
     try:
         array = effect.process(audio.samples.T, sample_rate, seed=seed, layout="channels_last")
     except VcfxError as exc:
@@ -325,31 +332,35 @@ def check_stereo(effect: Effect, sample_rate: int = 22050, seed: int = 0) -> Non
                             f"expected the chain's output laid out (frames, channels) {out.samples.T.shape}")
 
 
-def check_silence(effect: Effect, sample_rate: int = 22050, seed: int = 0) -> None:
+def check_silence(effect: Effect, sample_rate: int = 22050, seed: int = 0,
+                  engine: str | None = None) -> None:
     """Digital silence in (stereo): finite output of the promised length."""
     audio = Audio(np.zeros((2, int(DURATION_S * sample_rate)), dtype=DTYPE), sample_rate)
     what = f"{DURATION_S} s of stereo silence at {sample_rate} Hz"
-    _check_audio(effect, audio, _run(effect, audio, seed, what), what)
+    _check_audio(effect, audio, _run(effect, audio, seed, what, engine), what)
 
 
-def _shortest(effect: Effect, sample_rate: int) -> int:
+def _shortest(effect: Effect, sample_rate: int, engine: str | None = None) -> int:
     need = effect.min_frames(sample_rate)
-    if WAVEFORM not in effect.domains:
-        domains = registry().domains
+    domains = registry().domains
+    if engine in effect.domains and engine in domains:
+        need = max(need, domains[engine].min_frames(sample_rate))
+    elif WAVEFORM not in effect.domains:
         need = max(need, min(domains[d].min_frames(sample_rate) for d in effect.domains if d in domains))
     return max(1, need)
 
 
-def check_short_input(effect: Effect, sample_rate: int = 22050, seed: int = 0) -> None:
+def check_short_input(effect: Effect, sample_rate: int = 22050, seed: int = 0,
+                      engine: str | None = None) -> None:
     """The shortest input the effect declares it handles works; one frame works or is an AudioError."""
-    n = _shortest(effect, sample_rate)
+    n = _shortest(effect, sample_rate, engine)
     audio = _voice(sample_rate, channels=2, frames=n)
     what = f"the shortest input it declares ({n} frames, stereo, {sample_rate} Hz)"
-    _check_audio(effect, audio, _run(effect, audio, seed, what), what)
+    _check_audio(effect, audio, _run(effect, audio, seed, what, engine), what)
     if n > 1:
         one = Audio(np.full((2, 1), 0.25, dtype=DTYPE), sample_rate)
         try:
-            out = Chain([effect], seed=seed)(one)
+            out = Chain([effect], seed=seed, engine=engine)(one)
         except AudioError:
             return
         except Exception as exc:
@@ -361,8 +372,9 @@ def check_short_input(effect: Effect, sample_rate: int = 22050, seed: int = 0) -
 # -- everything ----------------------------------------------------------------------
 
 def check_effect(cls: type[Effect], cases: Iterable[dict[str, Any]] | None = None, *,
-                 sample_rates: Iterable[int] = SAMPLE_RATES, seed: int = 0) -> int:
-    """Run every check on ``cls``: its declarations, then each parameter set.
+                 sample_rates: Iterable[int] = SAMPLE_RATES, seed: int = 0,
+                 engines: Iterable[str] | None = None) -> int:
+    """Run every check on ``cls``: its declarations, then each parameter set in each engine it offers.
 
     Parameters
     ----------
@@ -377,6 +389,11 @@ def check_effect(cls: type[Effect], cases: Iterable[dict[str, Any]] | None = Non
         Rates for :func:`check_output`.
     seed : int
         Seed of every run.
+    engines : iterable of str, optional
+        Engines to run the checks in (``Chain(..., engine=...)``); by
+        default every registered domain the class lists, other than
+        ``"waveform"`` (an effect of the waveform alone runs once, with the
+        default engine).
 
     Returns
     -------
@@ -393,15 +410,18 @@ def check_effect(cls: type[Effect], cases: Iterable[dict[str, Any]] | None = Non
     if not cases:
         raise ContractError(f"{cls.__name__}: no parameter sets to check")
     rates = tuple(sample_rates)
+    if engines is None:
+        engines = [d for d in cls.domains if d != WAVEFORM and d in registry().domains] or [None]
     for params in cases:
         try:
             effect = cls(**params)
         except VcfxError as exc:
             raise ContractError(f"{cls.__name__}({params}) does not build: {exc}") from exc
         check_round_trip(effect)
-        check_output(effect, rates, seed)
-        check_determinism(effect, seed=seed)
-        check_stereo(effect, seed=seed)
-        check_silence(effect, seed=seed)
-        check_short_input(effect, seed=seed)
+        for engine in engines:
+            check_output(effect, rates, seed, engine)
+            check_determinism(effect, seed=seed, engine=engine)
+            check_stereo(effect, seed=seed, engine=engine)
+            check_silence(effect, seed=seed, engine=engine)
+            check_short_input(effect, seed=seed, engine=engine)
     return len(cases)
