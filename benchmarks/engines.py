@@ -61,10 +61,7 @@ def vcfx_world(audio: vcfx.Audio, semitones: float) -> vcfx.Audio:
 
 
 def vcfx_psola(audio: vcfx.Audio, semitones: float) -> vcfx.Audio:
-    effect = vcfx.effect("pitch_shift", semitones=semitones)
-    dom = vcfx.domain("psola")
-    ctx = vcfx.Context.from_seed(0)
-    return dom.synthesize(effect.process_psola(dom.analyze(audio, ctx), ctx), ctx)
+    return vcfx.Chain([vcfx.effect("pitch_shift", semitones=semitones)], engine="psola")(audio)
 
 
 def rubberband_r3(audio: vcfx.Audio, semitones: float) -> vcfx.Audio:

@@ -5,8 +5,12 @@ Run:  python benchmarks/speed.py [--repeat N] [--audio PATH] [--stages]
 Prints one table from one run: seconds of work per second of audio (real-time
 factor, RTF; lower is faster) for each task, and each vcfx row's speed-up
 over its baseline measured in the same run. Then how accurately the study's
-pipeline and vcfx's preset change the pitch, judged by Praat. Uses
-../shared/audio/speech.wav when present, else the built-in example voice.
+pipeline and vcfx's preset change the pitch, judged by Praat. Then the pitch
+engines of ``benchmarks/engines.py`` shifting 30 s of the voice by +4
+semitones at 22.05 and 44.1 kHz, taking turns, with vcfx PSOLA's speed-up
+over Praat's Change gender and vcfx WORLD's over pedalboard R3 with the
+formants kept. Uses ../shared/audio/speech.wav when present, else the
+built-in example voice.
 
 With ``--stages`` it prints instead where the WORLD domain's time goes:
 CPU seconds per second of audio in each pyworld stage and in vcfx's own
@@ -155,6 +159,7 @@ def main(argv=None):
         "study pipeline": vcfx.Audio(study_voice_changer(x64.copy(), SR)[np.newaxis], SR),
         "vcfx preset": vc(voice),
     })
+    _print_engine_speed(args.audio, args.repeat)
 
 
 # -- where the WORLD domain's time goes -------------------------------------------------------------
@@ -243,6 +248,31 @@ def _direct_noise_reverb(x, ir, rng, wet):
     if peak_out > peak_in:  # reverb's default: never louder at the peak than its input
         out *= peak_in / peak_out
     return out
+
+
+ENGINE_SECONDS = 30.0
+ENGINE_PEERS = {"vcfx PSOLA": "Praat Change gender", "vcfx WORLD": "pedalboard R3 (formants kept)"}
+"""Each vcfx engine's speed-up is over the peer of its kind: PSOLA against PSOLA, formant-keeping against R3."""
+
+
+def _print_engine_speed(path, repeat):
+    """RTF of every pitch engine on 30 s of the voice at 22.05 and 44.1 kHz, in turns (as benchmarks/engines.py)."""
+    import engines
+
+    found = engines.engines()
+    print(f"\npitch_shift +4 over {ENGINE_SECONDS:g} s of speech, the engines taking turns, best of {repeat}:")
+    print(f"{'rate':<8} {'engine':<32} {'RTF':>8} {'speed-up':>28}")
+    print("-" * 79)
+    for rate in (22050, 44100):
+        voice = vcfx.load(path, sample_rate=rate, mono=True) if path.is_file() else vcfx.example_voice().resample(rate)
+        reps = int(np.ceil(ENGINE_SECONDS * rate / voice.frames))
+        voice = vcfx.Audio(np.tile(voice.samples, (1, reps))[:, : int(ENGINE_SECONDS * rate)], rate)
+        rtf = {name: r for name, (_, r) in engines._run_all(found, voice, 4.0, repeat).items()}
+        for name, r in rtf.items():
+            peer = ENGINE_PEERS.get(name)
+            versus = f"{rtf[peer] / r:.2f}x {peer.split(' (')[0]}" if peer in rtf else ""
+            print(f"{rate:<8} {name:<32} {r:8.4f} {versus:>28}")
+    print("\nspeed-up: the peer's time / the engine's time (above 1 is faster than the peer).")
 
 
 def _print(rows, seconds):
