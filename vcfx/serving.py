@@ -149,8 +149,9 @@ def web_items(text: str) -> list[dict[str, Any]]:
 
     What the page turns back into its controls (for a link or a preset). A
     preset name gives the preset's chain. Values of parameters that name data
-    files are kept as the names given (they will have to come as uploads);
-    ones that name code are refused, as :func:`web_chain` refuses them.
+    files are kept when they are bare file names (they will have to come as
+    uploads of that name); paths, and parameters that name code, are refused
+    as :func:`web_chain` refuses them.
 
     Returns
     -------
@@ -175,9 +176,10 @@ def web_items(text: str) -> list[dict[str, Any]]:
             key, eq, value = pair.partition("=")
             param = declared.get(key.strip())
             if eq and param is not None and param.file:
-                if param.file == "code":
-                    _file_value(name, index, param, value, {})
-                given[param.name] = _unquoted(value)
+                bare = _unquoted(value)
+                if param.file == "code" or bare != Path(bare.replace("\\", "/")).name:
+                    _file_value(name, index, param, value, {})  # code, or a path no upload's name can be
+                given[param.name] = bare
                 continue
             try:
                 parsed = parse_params(cls.params, [pair], f'effect "{name}"')
