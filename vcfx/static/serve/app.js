@@ -200,7 +200,7 @@ function control(item, index, p) {
       slider.type = "range";
       slider.min = p.low;
       slider.max = p.high;
-      slider.step = p.type === "int" ? 1 : Math.max((p.high - p.low) / 1000, 1e-6);
+      slider.step = p.type === "int" ? 1 : "any";  // any value: a step grid would move the default
       slider.value = isFinite(parseFloat(current)) ? current : (p.default ?? p.low);
       slider.setAttribute("aria-label", `${item.effect} ${p.name} slider`);
       slider.addEventListener("input", () => { text.value = slider.value; set(slider.value); });
