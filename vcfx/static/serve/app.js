@@ -170,7 +170,7 @@ function control(item, index, p) {
       });
       const shown = document.createElement("span");
       shown.className = "hint";
-      shown.textContent = current ? `(${current})` : "(none: upload one)";
+      shown.textContent = current ? `(${current})` : "";
       box.append(input, shown);
     }
   } else if (p.type === "bool") {
@@ -222,8 +222,10 @@ function control(item, index, p) {
   }
   const info = document.createElement("span");
   info.className = "range";
-  info.textContent = rangeText(p) + (p.type === "float" || p.type === "int" ? "; or uniform(a,b), choice(a,b)" : "") +
-    (p.curve ? ", curve(t:v;t:v)" : "");
+  info.textContent = p.file === "data" ? `${p.doc}; upload one` : rangeText(p);
+  info.title = p.doc + (p.type === "float" || p.type === "int"
+    ? ". Also uniform(LOW,HIGH) or choice(A,B,…), drawn from the seed" + (p.curve ? ", or curve(TIME:VALUE;…)" : "")
+    : "");
   const error = document.createElement("p");
   error.className = "error";
   error.dataset.errorFor = `chain.${index}.${p.name}`;
@@ -479,6 +481,8 @@ function setActive(which) {
   state.active = which;
   $("ab").textContent = which === "original" ? "A/B: on A (original)" : "A/B: on B (result)";
   $("ab").setAttribute("aria-pressed", which === "result");
+  $("original-audio").parentElement.classList.toggle("active", which === "original");
+  $("result-audio").parentElement.classList.toggle("active", which === "result");
 }
 
 function switchAB() {
