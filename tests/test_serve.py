@@ -21,6 +21,8 @@ import numpy as np
 import psutil
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import vcfx
 from vcfx import plugins
@@ -308,6 +310,32 @@ def test_a_third_party_file_parameter_is_refused_by_its_declaration(fresh_plugin
 
 # -- bad input: 4xx with the library's message, never a 500 --------------------------------------------------
 
+def _tally(bad_inputs, what: str, answer) -> None:
+    """Count a bad web input in the session's tally (tests/conftest.py); a 5xx is a crash."""
+    bad_inputs.tried += 1
+    if answer.status_code >= 500:
+        bad_inputs.crashes.append(f"{what}: {answer.status_code} {answer.text[:200]}")
+
+
+SPEC_PIECES = st.sampled_from(["pitch_shift", "reverb", "noise", "tempo", "pedalboard", "revrb", "=", ":", ",",
+                               "semitones", "ir", "rate", "wet", "color", "path", "4", "-1e309", "nan", "40",
+                               "curve(", ")", "0:1;", "uniform(1,", "choice(a,b)", '"', "/etc/passwd", "none", " "])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(SPEC_PIECES, max_size=12).map("".join))
+def test_chain_text_never_gets_a_5xx(client, bad_inputs, spec):
+    answer = client.get("/api/check", params={"chain": spec, "token": TOKEN})
+    _tally(bad_inputs, f"GET /api/check chain={spec!r}", answer)
+    assert answer.status_code in (200, 400), answer.text
+    body = answer.json()
+    if answer.status_code == 400:
+        assert body["error"] and body["field"] == "chain"
+    else:
+        rebuilt = ",".join(e["effect"] for e in body["effects"])
+        assert rebuilt and all(e["effect"] in vcfx.effects() for e in body["effects"])
+
+
 def _library_message(spec: str) -> str:
     with pytest.raises(vcfx.VcfxError) as info:
         vcfx.Chain.from_spec(spec)
@@ -324,8 +352,9 @@ def _library_message(spec: str) -> str:
     ("pitch_shift=semitones=curve(0:0;0:4)", "semitones"),
     (",,", None),
 ])
-def test_a_bad_chain_is_a_400_with_the_library_message(client, spec, param):
+def test_a_bad_chain_is_a_400_with_the_library_message(client, bad_inputs, spec, param):
     answer = post(client, "/api/render", {"voice": "example", "chain": spec})
+    _tally(bad_inputs, f"POST /api/render chain={spec}", answer)
     assert answer.status_code == 400
     body = answer.json()
     assert body["error"] == _library_message(spec)
@@ -340,7 +369,7 @@ def test_the_error_names_the_effect_it_belongs_to(client):
 
 
 @pytest.mark.parametrize("case", ["text", "empty", "too long", "no voice", "bad voice", "seed", "engine", "not a form"])
-def test_bad_input_is_a_4xx_and_the_server_keeps_serving(client, tmp_path, case):
+def test_bad_input_is_a_4xx_and_the_server_keeps_serving(client, bad_inputs, tmp_path, case):
     chain = {"chain": "pitch_shift=semitones=2"}
     long_voice = tmp_path / "long.wav"
     vcfx.synthetic_voice(6.0, 8000).audio.save(long_voice)
@@ -362,6 +391,7 @@ def test_bad_input_is_a_4xx_and_the_server_keeps_serving(client, tmp_path, case)
     else:
         data, files, status, message = requests[case]
         answer = post(client, "/api/render", data, files=files)
+    _tally(bad_inputs, f"POST /api/render: {case}", answer)
     assert answer.status_code == status, answer.text
     assert message in answer.json()["error"]
     assert str(tmp_path) not in answer.text and "/tmp/vcfx-serve" not in answer.text  # no server paths shown

@@ -26,7 +26,8 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None or DRIVER is None,
                                 reason="no chromium/chromedriver (apt-get install chromium chromium-driver)")
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--window-size=1500,1300")
+         "--window-size=1500,1300",
+         "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream")  # a microphone that beeps
 WAIT_S = 120  # a render on a busy machine; the page itself has no time limit
 
 
@@ -164,3 +165,16 @@ def test_a_text_file_named_wav_shows_a_clear_error(browser, server, tmp_path):
     error = wait_for(browser, "document.getElementById('error-audio').textContent", "the upload error")
     assert error.startswith("cannot read notes.wav as audio")
     assert str(tmp_path) not in error
+
+
+def test_a_recording_made_in_the_page_becomes_the_voice(browser, server):
+    open_page(browser, server)
+    browser.find_element(By.ID, "record").click()
+    wait_for(browser, "document.getElementById('record').textContent === 'stop'", "the recorder running")
+    time.sleep(1.5)
+    browser.find_element(By.ID, "record").click()
+    status = wait_for(browser, "document.getElementById('status').textContent.startsWith('voice:') && "
+                               "document.querySelector('input[name=voice][value=recording]').checked && "
+                               "document.getElementById('status').textContent", "the recording measured")
+    seconds = float(status.split()[1])
+    assert 1.0 < seconds < 3.0, status  # about the 1.5 s recorded
