@@ -117,19 +117,26 @@ def test_a_param_file_kind_is_checked():
 
 # -- renders -----------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("spec, seed", [("pitch_shift=semitones=4", 0),
-                                        ("pitch_variance=factor=0.5,noise=snr_db=uniform(10,30),tempo=rate=1.2", 7)])
-def test_render_gives_the_bytes_vcfx_apply_writes(client, short_voice, tmp_path, spec, seed):
+@pytest.mark.parametrize("spec, seed, engine", [
+    ("pitch_shift=semitones=4", 0, None),
+    ("pitch_variance=factor=0.5,noise=snr_db=uniform(10,30),tempo=rate=1.2", 7, None),
+    ("pitch_shift=semitones=-3,formant_shift=ratio=1.1", 2, "psola"),
+])
+def test_render_gives_the_bytes_vcfx_apply_writes(client, short_voice, tmp_path, spec, seed, engine):
     path, _ = short_voice
-    answer = post(client, "/api/render", {"chain": spec, "seed": str(seed)},
+    if engine is not None and engine not in vcfx.chain.engines():
+        pytest.fail(f"the {engine} engine is not registered")
+    answer = post(client, "/api/render", {"chain": spec, "seed": str(seed), "engine": engine or ""},
                   files={"audio": ("voice.wav", path.read_bytes(), "audio/wav")})
     assert answer.status_code == 200, answer.text
     body = answer.json()
     rendered = client.get(body["result_url"])
     assert rendered.status_code == 200 and rendered.headers["content-type"] == "audio/wav"
     preset = tmp_path / "run.toml"
-    expected = cli_apply(tmp_path, path, spec, seed, ["--save-preset", str(preset)])
+    expected = cli_apply(tmp_path, path, spec, seed,
+                         ["--save-preset", str(preset)] + (["--engine", engine] if engine else []))
     assert rendered.content == expected.read_bytes()
+    assert body["engine"] == engine
     assert body["preset"] == preset.read_text()  # the same text --save-preset writes
     assert vcfx.load_chain(body["chain"]).to_spec() == body["chain"]
     assert body["seed"] == seed
@@ -243,6 +250,15 @@ def test_a_foreign_origin_is_refused_even_with_the_token(client, origin):
     assert answer.status_code == 403
     assert "refused" in answer.json()["error"]
     assert client.get("/api/effects", headers={"origin": "http://127.0.0.1:8765"}).status_code == 200
+
+
+@pytest.mark.parametrize("host", ["evil.example:8765", "evil.example", "192.168.1.20:8765", ""])
+def test_a_host_that_is_not_the_loopback_is_refused(client, host):
+    """A page on another site whose name resolves to 127.0.0.1 (DNS rebinding) sends its own name as Host."""
+    answer = client.get("/api/effects", params={"token": TOKEN}, headers={"host": host})
+    assert answer.status_code == 403 and "answers only on" in answer.json()["error"]
+    for ok in ("localhost:8765", "127.0.0.1", "[::1]:8765"):
+        assert client.get("/api/effects", params={"token": TOKEN}, headers={"host": ok}).status_code == 200
 
 
 def test_the_printed_url_holds_the_token_and_no_token_warns(server):

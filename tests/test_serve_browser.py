@@ -79,6 +79,8 @@ def test_the_page_loads_with_the_token_and_not_without(browser, server):
     assert "needs its token" in browser.find_element(By.TAG_NAME, "body").text
     open_page(browser, server)
     assert browser.title == "vcfx audition"
+    engines = [o.get_attribute("value") for o in browser.find_elements(By.CSS_SELECTOR, "#engine option")]
+    assert engines == [""] + vcfx.chain.engines()
     assert browser.find_element(By.ID, "status").text == f"voice: {vcfx.example_voice().duration_s:.2f} s, 22050 Hz"
 
 

@@ -108,12 +108,18 @@ class ServeConfig:
         Longest voice accepted.
     workers : int
         Renders that run at once; more wait their turn.
+    local_only : bool
+        Answer only requests whose ``Host`` names the loopback (``localhost``,
+        ``127.0.0.1``, ``[::1]``), so a web page whose own name resolves to
+        127.0.0.1 (DNS rebinding) cannot reach the server. ``vcfx serve``
+        sets it when it listens on a loopback address.
     """
 
     token: str | None = None
     max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB
     max_duration_s: float = DEFAULT_MAX_DURATION_S
     workers: int = 2
+    local_only: bool = True
 
     @property
     def max_upload_bytes(self) -> int:
@@ -467,6 +473,17 @@ def _render(job: _Render, config: ServeConfig, results: _Results, stage) -> dict
 
 # -- the web application -------------------------------------------------------------------------------------
 
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def _host_name(host: str) -> str:
+    """``host`` of a ``Host`` header without its port (``[::1]:8765`` -> ``::1``)."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    return host.rpartition(":")[0] if host.count(":") == 1 else host
+
+
 def _same_origin(origin: str, host: str | None) -> bool:
     parts = urlsplit(origin)
     return parts.scheme in ("http", "https") and host is not None and parts.netloc.lower() == host.lower()
@@ -475,8 +492,8 @@ def _same_origin(origin: str, host: str | None) -> bool:
 class _Guard:
     """Refuses requests without the token and requests from another origin; sets the token cookie."""
 
-    def __init__(self, app, token: str | None):
-        self.app, self.token = app, token
+    def __init__(self, app, token: str | None, local_only: bool):
+        self.app, self.token, self.local_only = app, token, local_only
 
     async def __call__(self, scope, receive, send):
         from starlette.datastructures import Headers, QueryParams
@@ -485,6 +502,11 @@ class _Guard:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         headers = Headers(scope=scope)
+        host = headers.get("host", "")
+        if self.local_only and _host_name(host) not in _LOOPBACK:
+            refused = Refused(f"requests for host {host!r} are refused: this server answers only on "
+                              f"{', '.join(sorted(_LOOPBACK))} (vcfx serve --host to listen elsewhere)", status=403)
+            return await JSONResponse(refused.as_json(), status_code=403)(scope, receive, send)
         origin = headers.get("origin")
         if origin is not None and not _same_origin(origin, headers.get("host")):
             refused = Refused(f"requests from {origin} are refused: only the page this server serves may use "
@@ -770,7 +792,7 @@ def create_app(config: ServeConfig | None = None):
     ]
     app = Starlette(routes=routes, lifespan=_lifespan_context(lifespan),
                     exception_handlers={404: not_found, 405: not_found})
-    return _Guard(app, config.token)
+    return _Guard(app, config.token, config.local_only)
 
 
 def _lifespan_context(generator):
@@ -811,7 +833,8 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, token: str | No
         raise SpecError(f"max_upload_mb={max_upload_mb!r} and max_duration_s={max_duration_s!r} must be > 0")
     token = secrets.token_urlsafe(24) if token == "" else token
     config = ServeConfig(token=token, max_upload_mb=max_upload_mb, max_duration_s=max_duration_s,
-                         workers=workers or max(2, os.cpu_count() or 2))
+                         workers=workers or max(2, os.cpu_count() or 2),
+                         local_only=host in _LOOPBACK or host.startswith("127."))
     plugin_host.registry()  # load plugins now: a broken one warns before the URL is printed
     server = uvicorn.Server(uvicorn.Config(create_app(config), host=host, port=port, http="h11",
                                            log_level="warning", lifespan="on"))
