@@ -27,7 +27,8 @@ from hypothesis import strategies as st
 import vcfx
 from vcfx import plugins
 from vcfx.cli import cli, main
-from vcfx.serving import RESULTS_KEPT, ServeConfig, create_app, example_voice_path
+from vcfx.audition import example_voice_path
+from vcfx.serving import RESULTS_KEPT, ServeConfig, create_app
 
 from servers import start, stop
 
@@ -439,8 +440,8 @@ def _upload(server, total: int, chunked: bool) -> tuple[int, dict]:
 
     def pieces():
         yield head
-        for start in range(0, total, len(block)):
-            yield block[: min(len(block), total - start)]
+        for offset in range(0, total, len(block)):
+            yield block[: min(len(block), total - offset)]
         yield tail
 
     with socket.create_connection((host, int(port)), timeout=120) as s:
