@@ -218,6 +218,47 @@ def test_sixteen_concurrent_renders_each_get_their_own_result(server, short_voic
     assert len({body["id"] for body, _ in answers}) == 16 <= RESULTS_KEPT
 
 
+def test_a_render_runs_off_the_event_loop_and_reports_its_progress(fresh_plugins, client):
+    """While an effect holds a render, the server answers other requests and says which step it is at."""
+    release = threading.Event()
+
+    class Hold(vcfx.Effect):
+        name = "test_hold"
+        params = ()
+
+        def process_waveform(self, audio, ctx):
+            release.wait(120)
+            return audio
+
+    class Plugin:
+        @vcfx.hookimpl
+        def register_effects(self, register):
+            register(Hold)
+
+    plugins.register(Plugin(), name="test-hold")
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(post, client, "/api/render", {"voice": "example", "chain": "test_hold",
+                                                                "job": "held"})
+            stage = None
+            for _ in range(600):
+                stage = client.get("/api/progress/held").json()["stage"]
+                if stage == "rendering":
+                    break
+                time.sleep(0.05)
+            assert stage == "rendering"
+            assert client.get("/api/effects").status_code == 200  # answered while the render waits
+            assert not pending.done()
+            release.set()
+            answer = pending.result(120)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["chain"] == "test_hold"
+        assert client.get("/api/progress/held").json() == {"stage": None, "elapsed_s": None}
+    finally:
+        release.set()
+        plugins.unregister("test-hold")
+
+
 # -- who may ask -------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("path", ["/", "/api/effects", "/api/presets", "/static/app.js"])
