@@ -14,6 +14,7 @@ import threading
 import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -35,6 +36,8 @@ from servers import start, stop
 pytest.importorskip("starlette")
 from starlette.testclient import TestClient  # noqa: E402
 
+http_get = partial(httpx.get, timeout=300)  # a busy machine, a first render: time is no test here
+http_post = partial(httpx.post, timeout=300)
 TOKEN = "test-token-1234"
 MB = 1024 * 1024
 
@@ -202,10 +205,10 @@ def test_sixteen_concurrent_renders_each_get_their_own_result(server, short_voic
 
     def render(semitones):
         spec = f"pitch_shift=semitones={semitones}"
-        r = httpx.post(server.api("/api/render"), data={"chain": spec, "seed": "5"},
+        r = http_post(server.api("/api/render"), data={"chain": spec, "seed": "5"},
                        files={"audio": ("voice.wav", data, "audio/wav")}, timeout=300)
         assert r.status_code == 200, r.text
-        return r.json(), httpx.get(server.api(r.json()["result_url"]), timeout=60).content
+        return r.json(), http_get(server.api(r.json()["result_url"]), timeout=60).content
 
     with ThreadPoolExecutor(16) as pool:
         answers = list(pool.map(render, shifts))
@@ -305,12 +308,12 @@ def test_a_host_that_is_not_the_loopback_is_refused(client, host):
 
 def test_the_printed_url_holds_the_token_and_no_token_warns(server):
     assert server.url.startswith(f"{server.base}/?token=") and len(server.token) >= 24
-    assert httpx.get(server.base + "/api/effects").status_code == 403
-    assert httpx.get(server.api("/api/effects")).status_code == 200
+    assert http_get(server.base + "/api/effects").status_code == 403
+    assert http_get(server.api("/api/effects")).status_code == 200
     open_server = start("--no-token")
     try:
         assert "?token=" not in open_server.url
-        assert httpx.get(open_server.base + "/api/effects").status_code == 200
+        assert http_get(open_server.base + "/api/effects").status_code == 200
     finally:
         err = stop(open_server)
     assert "warning: --no-token: anyone who can reach 127.0.0.1" in err
@@ -331,16 +334,16 @@ def test_parameters_that_name_server_files_are_refused_and_nothing_is_read(serve
     os.mkfifo(fifo)
     path, _ = short_voice
     for route in ("/api/render", "/api/check"):
-        answer = httpx.post(server.api(route), data={"chain": spec.format(path=fifo)},
-                            files={"audio": ("voice.wav", path.read_bytes(), "audio/wav")}, timeout=30)
+        answer = http_post(server.api(route), data={"chain": spec.format(path=fifo)},
+                            files={"audio": ("voice.wav", path.read_bytes(), "audio/wav")}, timeout=120)
         assert answer.status_code == 400, answer.text
         assert message in answer.json()["error"] and answer.json()["field"] == "chain"
     with pytest.raises(OSError):  # ENXIO: no process holds it open for reading
         os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
     for known in ("/etc/passwd", "../shared/audio/reverb.wav"):
-        answer = httpx.post(server.api("/api/render"), data={"voice": "example", "chain": f"reverb=ir={known}"})
+        answer = http_post(server.api("/api/render"), data={"voice": "example", "chain": f"reverb=ir={known}"})
         assert answer.status_code == 400 and "never reads" in answer.json()["error"]
-    answer = httpx.post(server.api("/api/render"), data={"voice": "example", "chain": f"{fifo}.toml"})
+    answer = http_post(server.api("/api/render"), data={"voice": "example", "chain": f"{fifo}.toml"})
     assert answer.status_code == 400  # a preset file path is no preset name
 
 
@@ -504,7 +507,7 @@ def _upload(server, total: int, chunked: bool) -> tuple[int, dict]:
 @pytest.mark.parametrize("chunked", [True, False], ids=["streamed", "content-length"])
 def test_a_200_mb_upload_is_refused_without_being_held(server, chunked):
     process = psutil.Process(server.process.pid)
-    assert httpx.post(server.api("/api/render"), data={"voice": "example", "chain": "pitch_shift"}).status_code == 200
+    assert http_post(server.api("/api/render"), data={"voice": "example", "chain": "pitch_shift"}).status_code == 200
     before = process.memory_info().rss
     peak, done = [before], threading.Event()
 
@@ -525,7 +528,7 @@ def test_a_200_mb_upload_is_refused_without_being_held(server, chunked):
     assert status == 413
     assert "larger than this server's limit of 50 MB" in body["error"]
     assert growth < 20
-    assert httpx.get(server.api("/api/effects")).status_code == 200
+    assert http_get(server.api("/api/effects")).status_code == 200
 
 
 # -- shipping --------------------------------------------------------------------------------------------------

@@ -67,7 +67,7 @@ RESULTS_KEPT = 32
 STATIC = Path(__file__).parent / "static" / "serve"
 EXAMPLE_VOICE = "example"
 _FORM_OVERHEAD = 1 << 20  # boundaries, headers and text fields on top of the files
-_COOKIE = "vcfx_token"
+_COOKIE = "vcfx_token_{port}"  # one per port: cookies do not tell ports apart
 
 
 @dataclass(frozen=True)
@@ -176,7 +176,8 @@ class _Guard:
         if self.token is None:
             return await self.app(scope, receive, send)
         given = QueryParams(scope.get("query_string", b"").decode("latin-1")).get("token")
-        cookie = _cookie(headers.get("cookie", ""))
+        name = _COOKIE.format(port=(scope.get("server") or ("", 0))[1])
+        cookie = _cookie(headers.get("cookie", ""), name)
         if not any(v is not None and hmac.compare_digest(v.encode(), self.token.encode()) for v in (given, cookie)):
             refused = Refused("this server needs its token: open the URL `vcfx serve` printed (it ends in "
                               "?token=…), or add ?token=… to the request", status=403)
@@ -188,16 +189,16 @@ class _Guard:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
                 message["headers"] = list(message["headers"]) + [
-                    (b"set-cookie", f"{_COOKIE}={self.token}; Path=/; HttpOnly; SameSite=Strict".encode())]
+                    (b"set-cookie", f"{name}={self.token}; Path=/; HttpOnly; SameSite=Strict".encode())]
             await send(message)
 
         return await self.app(scope, receive, with_cookie)
 
 
-def _cookie(header: str) -> str | None:
+def _cookie(header: str, name: str) -> str | None:
     for part in header.split(";"):
         key, _, value = part.strip().partition("=")
-        if key == _COOKIE:
+        if key == name:
             return value
     return None
 
@@ -301,7 +302,7 @@ def create_app(config: ServeConfig | None = None):
         folder = Path(tempfile.mkdtemp(dir=root))
         return form, folder
 
-    async def saved(upload, folder: Path, fallback: str) -> tuple[Path, str]:
+    async def saved(upload, folder: Path, fallback: str, field: str = "audio") -> tuple[Path, str]:
         shown = _safe_name(upload.filename, fallback)
         path = folder / f"{len(list(folder.iterdir()))}-{shown}"
         size = 0
@@ -312,7 +313,7 @@ def create_app(config: ServeConfig | None = None):
                     raise _TooLarge
                 out.write(chunk)
         if size == 0:
-            raise Refused(f"{shown} is empty (0 bytes)", field="audio")
+            raise Refused(f"{shown} is empty (0 bytes)", field=field)
         return path, shown
 
     async def voice_of(form, folder: Path) -> tuple[Path, str]:
@@ -362,7 +363,7 @@ def create_app(config: ServeConfig | None = None):
             for upload in form.getlist("files"):
                 if isinstance(upload, str):
                     raise Refused('"files" holds uploaded files, not text', field="files")
-                path, name = await saved(upload, folder, "file")
+                path, name = await saved(upload, folder, "file", field="files")
                 uploads[Path((upload.filename or "").replace("\\", "/")).name or name] = path
             seed_text = (form.get("seed") or "").strip()
             seed = None
