@@ -70,8 +70,8 @@ def server():
 
 @pytest.fixture(scope="module")
 def short_voice(tmp_path_factory) -> tuple[Path, vcfx.synthetic.SyntheticVoice]:
-    """A 1 s synthetic voice (known f0 150 -> 190 Hz) as a 16-bit WAV file."""
-    truth = vcfx.synthetic_voice(1.0, 16000, f0_hz=(150.0, 190.0))
+    """A 0.7 s synthetic voice (known f0 150 -> 190 Hz) as a 16-bit WAV file."""
+    truth = vcfx.synthetic_voice(0.7, 16000, f0_hz=(150.0, 190.0))
     path = tmp_path_factory.mktemp("voice") / "voice.wav"
     truth.audio.save(path)
     return path, truth
@@ -171,7 +171,7 @@ def test_analyze_measures_a_voice_with_known_f0(client, short_voice):
     answer = post(client, "/api/analyze", files={"audio": ("voice.wav", path.read_bytes(), "audio/wav")})
     assert answer.status_code == 200, answer.text
     body = answer.json()
-    assert body["duration_s"] == pytest.approx(1.0, abs=1e-3)
+    assert body["duration_s"] == pytest.approx(0.7, abs=1e-3)
     times = np.array(body["f0"]["times_s"])
     hz = np.array([np.nan if v is None else v for v in body["f0"]["hz"]], dtype=float)
     voiced = np.isfinite(hz)
