@@ -319,6 +319,14 @@ def test_the_printed_url_holds_the_token_and_no_token_warns(server):
     assert "warning: --no-token: anyone who can reach 127.0.0.1" in err
 
 
+def test_a_port_in_use_is_one_line_naming_it(server, capsys):
+    port = server.base.rsplit(":", 1)[1]
+    assert main(["serve", "--port", port]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"vcfx: error: cannot listen on 127.0.0.1:{port}: Address already in use")
+    assert "give another --port" in err and len(err.strip().splitlines()) == 1
+
+
 # -- files on the server are never read ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("spec, message", [

@@ -180,3 +180,19 @@ def test_a_recording_made_in_the_page_becomes_the_voice(browser, server):
                                "document.getElementById('status').textContent", "the recording measured")
     seconds = float(status.split()[1])
     assert 1.0 < seconds < 3.0, status  # about the 1.5 s recorded
+
+
+def test_a_preset_fills_the_chain_and_the_link_holds_it(browser, server):
+    from selenium.webdriver.support.ui import Select
+
+    open_page(browser, server)
+    name = sorted(vcfx.presets())[0]
+    expected = vcfx.preset(name)
+    Select(browser.find_element(By.ID, "preset")).select_by_visible_text(name)
+    wait_for(browser, f"document.querySelectorAll('#chain .effect').length === {len(expected)}", "the preset's effects")
+    cards = browser.find_elements(By.CSS_SELECTOR, "#chain .effect")
+    assert [c.get_attribute("data-effect") for c in cards] == [e.name for e in expected]
+    link = browser.current_url
+    open_page(browser, server, "#" + link.split("#", 1)[1])  # the link alone rebuilds the same chain
+    cards = browser.find_elements(By.CSS_SELECTOR, "#chain .effect")
+    assert [c.get_attribute("data-effect") for c in cards] == [e.name for e in expected]

@@ -39,6 +39,7 @@ import os
 import re
 import secrets
 import shutil
+import socket
 import tempfile
 import threading
 import time
@@ -53,7 +54,7 @@ from . import plugins as plugin_host
 from . import audition
 from .audition import Refused, Render, check_voice, example_voice_path, load_voice, voice_analysis, web_items
 from .chain import engines
-from .errors import SpecError, VcfxError
+from .errors import ParameterError, VcfxError
 
 __all__ = ["ServeConfig", "create_app", "serve", "page_url", "EXAMPLE_VOICE", "DEFAULT_PORT"]
 
@@ -469,6 +470,18 @@ def _lifespan_context(generator):
     return asynccontextmanager(generator)
 
 
+def _check_address(host: str, port: int) -> None:
+    """Refuse, before anything starts, an address this machine cannot listen on (in use, not its own)."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+            probe.bind(address)
+    except OSError as exc:
+        raise VcfxError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; another program (or another "
+                        "vcfx serve) may be using it: give another --port, or a --host of this machine") from None
+
+
 def page_url(host: str, port: int, token: str | None) -> str:
     """The URL to open: ``http://HOST:PORT/?token=…``."""
     shown = f"[{host}]" if ":" in host else host
@@ -498,7 +511,8 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, token: str | No
     except ImportError as exc:
         raise VcfxError(f'vcfx serve needs the "serve" extra: pip install "vcfx[serve]" ({exc})') from None
     if not (max_upload_mb > 0 and max_duration_s > 0):
-        raise SpecError(f"max_upload_mb={max_upload_mb!r} and max_duration_s={max_duration_s!r} must be > 0")
+        raise ParameterError(f"max_upload_mb={max_upload_mb!r} and max_duration_s={max_duration_s!r} must be > 0")
+    _check_address(host, port)
     token = secrets.token_urlsafe(24) if token == "" else token
     config = ServeConfig(token=token, max_upload_mb=max_upload_mb, max_duration_s=max_duration_s,
                          workers=workers or max(2, os.cpu_count() or 2),
