@@ -41,6 +41,7 @@ __all__ = ["Refused", "Render", "render", "web_chain", "web_items", "analysis", 
 _WAVE_COLUMNS = 1000
 _SPEC_ROWS = 160
 _SPEC_TOP_HZ = 8000.0
+_F0_FRAMES = 3000  # f0 frames drawn at most: a 10 ms hop up to 30 s, wider beyond (pYIN's work grows with frames)
 
 
 class Refused(VcfxError):
@@ -239,7 +240,7 @@ def analysis(audio: Audio) -> dict[str, Any]:
     db = 10 * np.log10(np.maximum(power[rows], 1e-20))
     db = np.clip(db - db.max(), -80.0, 0.0)
     pixels = np.round((db + 80.0) * (255 / 80.0)).astype(np.uint8)
-    f0_t, f0 = f0_track(audio)
+    f0_t, f0 = f0_track(audio, hop_s=max(0.01, audio.duration_s / _F0_FRAMES))
     rms = float(np.sqrt(np.mean(x**2)))
     return {
         "duration_s": audio.duration_s, "sample_rate": sr, "channels": audio.channels,
