@@ -214,7 +214,8 @@ def analysis(audio: Audio) -> dict[str, Any]:
     dict
         ``duration_s``, ``sample_rate``, ``channels``, ``level_dbfs`` (RMS);
         ``waveform`` (``min``/``max`` per column); ``spectrogram`` (``rows``
-        and ``columns`` of dB, 0 to -80 below the peak, as base64 bytes, rows
+        and ``columns`` of dB, 0 to -80 below the loudest bin (``peak_db``, so two
+        spectrograms can share one colour scale), as base64 bytes, rows
         from 0 Hz up to ``top_hz``, columns spanning ``duration_s``); ``f0``
         (``times_s``, ``hz`` with null where unvoiced, ``method``).
     """
@@ -238,7 +239,8 @@ def analysis(audio: Audio) -> dict[str, Any]:
     power, freqs = power[keep], freqs[keep]
     rows = np.linspace(0, len(freqs) - 1, min(_SPEC_ROWS, len(freqs))).astype(int)
     db = 10 * np.log10(np.maximum(power[rows], 1e-20))
-    db = np.clip(db - db.max(), -80.0, 0.0)
+    peak_db = float(db.max())
+    db = np.clip(db - peak_db, -80.0, 0.0)
     pixels = np.round((db + 80.0) * (255 / 80.0)).astype(np.uint8)
     f0_t, f0 = f0_track(audio, hop_s=max(0.01, audio.duration_s / _F0_FRAMES))
     rms = float(np.sqrt(np.mean(x**2)))
@@ -247,7 +249,7 @@ def analysis(audio: Audio) -> dict[str, Any]:
         "level_dbfs": round(20 * math.log10(max(rms, 1e-10)), 2),
         "waveform": {"min": _rounded(lows, 4), "max": _rounded(highs, 4)},
         "spectrogram": {"rows": int(pixels.shape[0]), "columns": int(pixels.shape[1]), "top_hz": float(top),
-                        "db_range": 80.0, "data": base64.b64encode(pixels.tobytes()).decode()},
+                        "db_range": 80.0, "peak_db": round(peak_db, 2), "data": base64.b64encode(pixels.tobytes()).decode()},
         "f0": {"times_s": _rounded(f0_t, 3), "hz": _rounded(f0, 1), "method": F0_METHOD},
     }
 

@@ -576,13 +576,16 @@ function drawSpectrogram(canvas, a) {
   if (a) {
     const s = a.spectrogram;
     const data = Uint8Array.from(atob(s.data), (c) => c.charCodeAt(0));
+    // one colour scale for both: the louder one's peak is the top
+    const top = Math.max(...[state.original, state.result].filter(Boolean).map((v) => v.spectrogram.peak_db));
+    const shift = ((s.peak_db - top) * 255) / s.db_range;
     const pw = Math.max(1, Math.round((a.duration_s / timeSpan()) * w * ratio)), ph = Math.round(h * ratio);
     const image = ctx.createImageData(pw, ph);
     for (let y = 0; y < ph; y++) {
       const row = Math.min(s.rows - 1, Math.floor(((ph - 1 - y) / ph) * s.rows));
       for (let x = 0; x < pw; x++) {
         const col = Math.min(s.columns - 1, Math.floor((x / pw) * s.columns));
-        const [r, g, b] = PALETTE[data[row * s.columns + col]];
+        const [r, g, b] = PALETTE[Math.max(0, Math.round(data[row * s.columns + col] + shift))];
         const at = (y * pw + x) * 4;
         image.data[at] = r; image.data[at + 1] = g; image.data[at + 2] = b; image.data[at + 3] = 255;
       }
