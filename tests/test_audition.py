@@ -83,3 +83,5 @@ def test_items_of_a_preset_and_of_a_spec():
     assert item == {"effect": "noise", "values": {"snr_db": "uniform(10,20)", "amount": "", "color": "white"}}
     with pytest.raises(Refused, match="names a file on the server"):
         web_items("reverb=ir=../rooms/hall.wav")
+    with pytest.raises(Refused, match='parameter "ir" of effect "reverb" is given twice'):
+        web_items("reverb=ir=a.wav:ir=b.wav")

@@ -420,6 +420,7 @@ def _library_message(spec: str) -> str:
     ("pitch_shift=semitones=4,tempo=rate=(", None),
     ("pitch_shift=semitones=curve(0:0;0:4)", "semitones"),
     (",,", None),
+    ("pitch_shift=semitones=1:semitones=2", None),
 ])
 def test_a_bad_chain_is_a_400_with_the_library_message(client, bad_inputs, spec, param):
     answer = post(client, "/api/render", {"voice": "example", "chain": spec})

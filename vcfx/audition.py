@@ -124,6 +124,10 @@ def web_items(text: str) -> list[dict[str, Any]]:
                 raise Refused(str(exc), field="chain", index=index,
                               param=param.name if param is not None else None) from None
             given.update({k: declared[k].format(v) for k, v in parsed.items()})
+        try:
+            parse_params(cls.params, pairs, f'effect "{name}"')  # repeated keys; reads no file
+        except VcfxError as exc:
+            raise Refused(str(exc), field="chain", index=index) from None
         values = {p.name: given.get(p.name, "" if p.default is None else p.format(p.default)) for p in cls.params}
         items.append({"effect": name, "values": values})
     if not items:
