@@ -24,17 +24,15 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from starlette.testclient import TestClient
 
 import vcfx
 from vcfx import plugins
-from vcfx.cli import cli, main
 from vcfx.audition import example_voice_path
+from vcfx.cli import cli, main
 from vcfx.serving import RESULTS_KEPT, ServeConfig, create_app
 
 from servers import start, stop
-
-pytest.importorskip("starlette")
-from starlette.testclient import TestClient  # noqa: E402
 
 http_get = partial(httpx.get, timeout=300)  # a busy machine, a first render: time is no test here
 http_post = partial(httpx.post, timeout=300)

@@ -16,9 +16,10 @@ import vcfx
 
 from servers import start, stop
 
-webdriver = pytest.importorskip("selenium.webdriver")
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 DRIVER = shutil.which("chromedriver")
@@ -183,8 +184,6 @@ def test_a_recording_made_in_the_page_becomes_the_voice(browser, server):
 
 
 def test_a_preset_fills_the_chain_and_the_link_holds_it(browser, server):
-    from selenium.webdriver.support.ui import Select
-
     open_page(browser, server)
     name = sorted(vcfx.presets())[0]
     expected = vcfx.preset(name)
