@@ -219,6 +219,20 @@ def test_sixteen_concurrent_renders_each_get_their_own_result(server, short_voic
     assert len({body["id"] for body, _ in answers}) == 16 <= RESULTS_KEPT
 
 
+@pytest.mark.parametrize("limit", ["RESULTS_KEPT", "RESULTS_BYTES"])
+def test_old_renders_go_when_the_store_is_full(monkeypatch, short_voice, limit):
+    from vcfx import serving
+
+    monkeypatch.setattr(serving, limit, 1)
+    path, _ = short_voice
+    with TestClient(create_app(ServeConfig(token=TOKEN)), base_url="http://127.0.0.1:8765") as c:
+        urls = [post(c, "/api/render", {"chain": f"pitch_shift=semitones={k}", "seed": "0"},
+                     files={"audio": ("voice.wav", path.read_bytes(), "audio/wav")}).json()["result_url"]
+                for k in (1, 2)]
+        assert c.get(urls[0], params={"token": TOKEN}).status_code == 404
+        assert c.get(urls[1], params={"token": TOKEN}).status_code == 200  # the newest stays
+
+
 def test_a_render_runs_off_the_event_loop_and_reports_its_progress(fresh_plugins, client):
     """While an effect holds a render, the server answers other requests and says which step it is at."""
     release = threading.Event()

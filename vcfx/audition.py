@@ -29,7 +29,7 @@ from .applying import apply_file
 from .audio import Audio, load
 from .chain import Chain, check_engine
 from .errors import VcfxError
-from .files import open_audio
+from .files import open_audio, subtype_for
 from .params import Param
 from .plotting import F0_METHOD, f0_track
 from .presets import preset_text
@@ -360,8 +360,8 @@ def render(job: Render, folder: Path, max_duration_s: float, stage=lambda name: 
     """Run ``job`` as ``vcfx apply`` does, into ``folder``; measure both voices.
 
     Writes ``folder/result.wav`` (by :func:`vcfx.apply_file`: the bytes
-    ``vcfx apply`` writes) and ``folder/original.wav`` (32-bit float, for
-    playback).
+    ``vcfx apply`` writes) and ``folder/original.wav`` (for playback: 16-bit,
+    or 32-bit float where 16 bits would clip).
 
     Parameters
     ----------
@@ -401,7 +401,8 @@ def render(job: Render, folder: Path, max_duration_s: float, stage=lambda name: 
         raise Refused(_as_given(str(exc).replace(str(job.voice), job.shown), job.uploads), field="chain") from None
     stage("measuring the original")
     original = load_voice(job.voice, job.shown)
-    original.save(folder / "original.wav", subtype="FLOAT")
+    playback = folder / "original.wav"
+    original.save(playback, subtype=subtype_for(playback, None, float(np.abs(original.samples).max()))[0])
     before = voice_analysis(job.voice, original)
     stage("measuring the result")
     after = analysis(load(out))

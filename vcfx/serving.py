@@ -64,6 +64,8 @@ DEFAULT_MAX_UPLOAD_MB = 50.0
 DEFAULT_MAX_DURATION_S = 600.0
 RESULTS_KEPT = 32
 """Renders kept for playback and download; older ones are deleted."""
+RESULTS_BYTES = 2 * 1024**3
+"""Disk the kept renders may take; past it the oldest go first (the newest is always kept)."""
 
 STATIC = Path(__file__).parent / "static" / "serve"
 EXAMPLE_VOICE = "example"
@@ -106,11 +108,11 @@ class ServeConfig:
 # -- renders kept for playback ---------------------------------------------------------------------------
 
 class _Results:
-    """Rendered sounds on disk, the newest :data:`RESULTS_KEPT` kept."""
+    """Rendered sounds on disk: the newest :data:`RESULTS_KEPT`, within :data:`RESULTS_BYTES`."""
 
     def __init__(self, root: Path):
         self.root = root
-        self._order: OrderedDict[str, Path] = OrderedDict()
+        self._order: OrderedDict[str, tuple[Path, int]] = OrderedDict()  # id -> (folder, bytes)
         self._lock = threading.Lock()
 
     def new(self) -> tuple[str, Path]:
@@ -120,15 +122,17 @@ class _Results:
         return rid, folder
 
     def keep(self, rid: str, folder: Path) -> None:
+        size = sum(f.stat().st_size for f in folder.iterdir())
         with self._lock:
-            self._order[rid] = folder
-            while len(self._order) > RESULTS_KEPT:
-                _, old = self._order.popitem(last=False)
+            self._order[rid] = (folder, size)
+            while len(self._order) > 1 and (len(self._order) > RESULTS_KEPT
+                                            or sum(s for _, s in self._order.values()) > RESULTS_BYTES):
+                _, (old, _) = self._order.popitem(last=False)
                 shutil.rmtree(old, ignore_errors=True)
 
     def file(self, rid: str, name: str) -> Path | None:
         with self._lock:
-            folder = self._order.get(rid)
+            folder, _ = self._order.get(rid, (None, 0))
         path = None if folder is None else folder / name
         return path if path is not None and path.is_file() else None
 
