@@ -29,7 +29,8 @@ LAYERS = [
     {"presets"},
     {"slicing", "streaming", "batching"},
     {"applying", "plotting"},
-    {"demo", "testing"},
+    {"demo", "testing", "audition"},
+    {"serving"},
     {"cli"},
 ]
 """Bottom first. ``__init__`` is the package's face: it may import any module, and no module imports it."""

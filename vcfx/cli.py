@@ -396,6 +396,41 @@ def batch(in_dir, out_dir, chain_spec, jobs, copies, seed, executor, scheduler, 
         raise click.exceptions.Exit(EXIT_FAILURE)
 
 
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; 127.0.0.1 keeps other machines out.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True)
+@click.option("--open", "open_browser", is_flag=True, help="Open the page in the default browser.")
+@click.option("--max-upload-mb", type=click.FloatRange(min=0, min_open=True), default=50.0, show_default=True,
+              help="Largest upload; larger ones are refused (413) as they stream in.")
+@click.option("--max-duration-s", type=click.FloatRange(min=0, min_open=True), default=600.0, show_default=True,
+              help="Longest voice accepted.")
+@click.option("--no-token", is_flag=True,
+              help="Let every request in without the token (anyone who can reach the port can use the server).")
+@_common
+def serve(host, port, open_browser, max_upload_mb, max_duration_s, no_token):
+    """Serve the audition page: build a chain with controls, render, listen A/B, compare.
+
+    Prints the page's URL, which ends in ?token=…: every request needs that
+    token, and requests from other web pages (a foreign Origin) are refused.
+    Needs the serve extra: pip install "vcfx[serve]".
+    """
+    from .serving import serve as run_server  # starlette and uvicorn load only for `vcfx serve`
+
+    if no_token:
+        _warn(f"--no-token: anyone who can reach {host}:{port} can use this server, other web pages included")
+
+    def ready(url: str) -> None:
+        click.echo(f"vcfx serve: open {url}  (Ctrl+C stops it)")
+        if open_browser:
+            import webbrowser
+
+            webbrowser.open(url)
+
+    run_server(host, port, token=None if no_token else "", max_upload_mb=max_upload_mb,
+               max_duration_s=max_duration_s, ready=ready)
+
+
 BUILT_IN_COMMANDS = frozenset(cli.commands)
 """vcfx's own commands; plugins cannot take their names."""
 

@@ -173,6 +173,9 @@ class Choice(Distribution):
         return "choice(" + ",".join(o if isinstance(o, str) else _num(o) for o in self.options) + ")"
 
 
+FILE_KINDS = (None, "data", "code")
+"""What :attr:`Param.file` can say: not a file, a file read as data, a file loaded and run."""
+
 _TYPE_NAMES = {float: "number", int: "integer", str: "text", bool: "true/false"}
 
 
@@ -201,6 +204,11 @@ class Param:
         ``None`` is a valid value (meaning "not set").
     curve : bool
         A :class:`Curve` is accepted as well as a constant.
+    file : {None, "data", "code"}
+        The value names a file on the machine that runs the chain: ``"data"``
+        for a file read as data (an impulse response), ``"code"`` for one
+        loaded and run (a VST3 or Audio Unit plugin). ``vcfx serve`` refuses
+        both from the web: a data file comes as an upload, code never does.
     """
 
     name: str
@@ -213,6 +221,12 @@ class Param:
     choices: tuple[str, ...] | None = None
     optional: bool = False
     curve: bool = False
+    file: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.file not in FILE_KINDS:
+            raise ParameterError(f"Param {self.name!r}: file={self.file!r} is not one of "
+                                 f"{', '.join(map(repr, FILE_KINDS))}")
 
     @property
     def range_text(self) -> str:
@@ -331,7 +345,7 @@ class Param:
         return {"name": self.name, "type": self.type.__name__, "default": self.to_json(self.default),
                 "range": self.range_text, "low": self.low, "high": self.high,
                 "choices": list(self.choices) if self.choices else None, "unit": self.unit,
-                "optional": self.optional, "curve": self.curve, "doc": self.doc}
+                "optional": self.optional, "curve": self.curve, "file": self.file, "doc": self.doc}
 
     def to_json(self, value: Any) -> Any:
         """A JSON/TOML-friendly form of ``value``."""

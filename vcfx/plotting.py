@@ -98,24 +98,26 @@ def _rms_dbfs(x: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray, 
     return times, 20 * np.log10(np.maximum(rms, 1e-6)), n_fft / sample_rate
 
 
-def f0_track(audio: Audio) -> tuple[np.ndarray, np.ndarray]:
+def f0_track(audio: Audio, hop_s: float = _F0_HOP_S) -> tuple[np.ndarray, np.ndarray]:
     """Track f0 of the mono mix with pYIN.
 
     Parameters
     ----------
     audio : Audio
+    hop_s : float
+        Time between frames; the work grows with the number of frames.
 
     Returns
     -------
     times_s : np.ndarray [shape=(n,)]
-        Frame times in seconds, every 10 ms.
+        Frame times in seconds, every ``hop_s`` (10 ms unless given).
     f0_hz : np.ndarray [shape=(n,)]
         f0 in Hz, NaN where the frame is unvoiced.
     """
     import librosa
 
     y = audio.to_mono().resample(_F0_RATE).samples[0].astype(np.float64)
-    hop = int(_F0_RATE * _F0_HOP_S)
+    hop = max(1, round(_F0_RATE * hop_s))
     if len(y) < 1024:
         y = np.pad(y, (0, 1024 - len(y)))
     f0, _, _ = librosa.pyin(

@@ -28,7 +28,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["load_chain", "write_preset", "check_preset_path"]
+__all__ = ["load_chain", "write_preset", "preset_text", "check_preset_path"]
 
 
 def load_chain(spec_or_preset: str, seed: int | None = None):
@@ -79,7 +79,30 @@ def write_preset(chain, path: str | Path) -> Path:
 
     A nested chain is an entry with ``effect = "chain"`` and effects of its
     own: in TOML an array of tables inside the entry (``[[effects.effects]]``).
+    The text is :func:`preset_text`'s.
     """
+    path = check_preset_path(path)
+    text = preset_text(chain, "json" if path.suffix.lower() == ".json" else "toml")
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+    return path
+
+
+def preset_text(chain, format: str = "toml") -> str:
+    """``chain`` as the text of a preset file: what :func:`write_preset` writes.
+
+    Parameters
+    ----------
+    chain : Chain
+    format : {"toml", "json"}
+
+    Returns
+    -------
+    str
+    """
+    if format not in ("toml", "json"):
+        raise SpecError(f'preset format {format!r} is not one of "toml", "json"')
+
     def key(name: str) -> str:
         return name if name and all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in name) else json.dumps(name)
 
@@ -104,15 +127,10 @@ def write_preset(chain, path: str | Path) -> Path:
                     lines += ["", f"[[{'.'.join(map(key, where + [k]))}]]"]
                     table(where + [k], item, lines)
 
-    path = check_preset_path(path)
     data = chain.to_dict()
     data.pop("effect", None)  # a preset file is a chain: the top level needs no name
-    if path.suffix.lower() == ".json":
-        text = json.dumps(data, indent=2) + "\n"
-    else:
-        lines: list[str] = []
-        table([], data, lines)
-        text = "\n".join(lines).lstrip("\n") + "\n"
-    with atomic_path(path) as tmp:
-        tmp.write_text(text)
-    return path
+    if format == "json":
+        return json.dumps(data, indent=2) + "\n"
+    lines: list[str] = []
+    table([], data, lines)
+    return "\n".join(lines).lstrip("\n") + "\n"

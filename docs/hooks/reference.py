@@ -54,6 +54,10 @@ def _docstring(obj) -> tuple[str, str]:
     return description, notes
 
 
+_FILE_NOTES = {"data": "; a file read as data: on the [audition page](serve.md), an upload",
+               "code": "; a file loaded and run: never from the [audition page](serve.md)"}
+
+
 def _param_table(params) -> list[str]:
     if not params:
         return ["No parameters.", ""]
@@ -65,7 +69,8 @@ def _param_table(params) -> list[str]:
         default = "not set" if p.default is None else _code(p.format(p.default)) or '`""`'
         rows.append("| " + " | ".join(_cell(c) for c in (
             f"`{p.name}`", p.type.__name__, default, p.range_text, p.unit,
-            "yes" if p.curve else "", p.doc + (" (optional)" if p.optional and p.default is None else ""),
+            "yes" if p.curve else "", p.doc + (" (optional)" if p.optional and p.default is None else "")
+            + _FILE_NOTES.get(p.file, ""),
         )) + " |")
     return rows + [""]
 

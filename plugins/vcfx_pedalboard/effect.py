@@ -250,7 +250,8 @@ class PedalboardEffect(vcfx.Effect):
     params = (
         PluginParam("plugin", str, None, "A pedalboard built-in plugin by class name (or a pedalboard.Plugin object)",
                     optional=True, choices=BUILTIN_PLUGINS),
-        vcfx.Param("path", str, None, "VST3 or Audio Unit file to load instead of a built-in", optional=True),
+        vcfx.Param("path", str, None, "VST3 or Audio Unit file to load instead of a built-in", optional=True,
+                   file="code"),
         vcfx.Param("plugin_name", str, None, "Which plugin of a multi-plugin VST3/AU bundle", optional=True),
         SettingsParam("settings", str, "", "Plugin settings as key=value;key=value (e.g. rate_hz=2;depth=0.5)"),
         vcfx.Param("tail_s", float, 0.0, "Silence appended so reverb and delay tails ring out", unit="s",

@@ -66,7 +66,7 @@ class Reverb(vcfx.Effect):
     summary = "Convolution reverb: a room impulse response file, or a synthetic room from rt60_s"
     params = (
         vcfx.Param("ir", str, None, "Impulse response file (any rate); a synthetic room when not given",
-                   optional=True),
+                   optional=True, file="data"),
         vcfx.Param("rt60_s", float, 0.6, "Decay time of the synthetic room", unit="s", low=0.05, high=10.0),
         vcfx.Param("predelay_ms", float, 0.0, "Delay before the reverberant sound", unit="ms",
                    low=0.0, high=500.0),
