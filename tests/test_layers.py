@@ -27,7 +27,7 @@ LAYERS = [
     {"spec"},
     {"chain"},
     {"presets"},
-    {"slicing", "streaming", "batching"},
+    {"slicing", "streaming", "batching", "live"},
     {"applying", "plotting"},
     {"demo", "testing"},
     {"cli"},
