@@ -11,7 +11,7 @@ from .audio import _check_sample_rate
 from .chain import Chain, _label, engines
 from .effect import WAVEFORM, Context, Effect, LiveProcessor
 from .errors import EffectError, ParameterError, StreamError, VcfxError
-from .plugins import domain
+from .plugins import domain, registry
 
 __all__ = ["Stream", "MAX_BLOCK_FRAMES"]
 
@@ -93,8 +93,9 @@ class Stream:
             dom.check_options(run_ctx)
             names = ", ".join(_label(e) for e in group)
             who = f'{names} in the "{dom_name}" domain'
-            proc = _built(who, lambda: dom.live(group, [contexts[i] for i in indices], self.sample_rate,
-                                                self.channels, self.block_frames, run_ctx),
+            factory = registry().live_domains.get(dom_name, dom.live)
+            proc = _built(who, lambda: factory(group, [contexts[i] for i in indices], self.sample_rate,
+                                               self.channels, self.block_frames, run_ctx),
                           hint=_engine_hint(group))
             self._processors.append((who, proc))
         self.latency_frames = sum(p.latency_frames for _, p in self._processors)
@@ -200,19 +201,24 @@ def _describe(y: Any) -> str:
 def _stream_plan(chain: Chain):
     """The engine, effects, contexts and domain plan the stream runs, and the seed sequence of its contexts."""
     seq = np.random.SeedSequence(chain.seed)
-    streaming = [] if chain.engine is not None else [e for e in engines() if domain(e).can_stream()]
+    streaming = [] if chain.engine is not None else [e for e in engines() if _streams(e)]
     plans = []
     for engine in streaming + [None]:
         wrapped = chain if engine is None else Chain([chain], seed=chain.seed, options=chain.options, engine=engine)
         effects, contexts, groups = wrapped._run_plan(Context.from_seed(seq, chain.options))
         plans.append((engine or chain.engine, effects, contexts, groups, seq))
-        if all(dom == WAVEFORM or domain(dom).can_stream() for dom, _, _ in groups):
+        if all(dom == WAVEFORM or _streams(dom) for dom, _, _ in groups):
             return plans[-1]
     return plans[-1]
 
 
+def _streams(name: str) -> bool:
+    """Whether the domain ``name`` can stream: a factory registered for it, or its own :meth:`Domain.live`."""
+    return name in registry().live_domains or domain(name).can_stream()
+
+
 def _engine_hint(group: list[Effect]) -> str:
-    offered = sorted({d for e in group for d in e.domains if d != WAVEFORM and domain(d).can_stream()}
+    offered = sorted({d for e in group for d in e.domains if d != WAVEFORM and _streams(d)}
                      if all(e.domains for e in group) else set())
     ok = [d for d in offered if all(d in e.domains for e in group)]
     if ok:
