@@ -30,6 +30,7 @@ import math
 from typing import Any
 
 import numpy as np
+import pyworld
 from scipy import signal
 
 import vcfx
@@ -47,8 +48,8 @@ CENTRE_WINDOW_S = 3.0
 VOICING_THRESHOLD = 0.5
 """A frame is voiced when its normalised autocorrelation at the period reaches this."""
 
-OCTAVE_COST = 0.01
-"""Per octave of lag, taken off a peak's strength, so a period's multiples do not win ties (Praat's default)."""
+NEAR_BEST = 0.9
+"""The shortest lag whose peak reaches this share of the best peak is the period, so a multiple never wins."""
 
 SILENCE_RMS = 1e-5
 """Frames quieter than this are unvoiced."""
@@ -197,6 +198,10 @@ class PsolaLive(vcfx.LiveProcessor):
         idx = centres[:, None] - self.pmax + np.arange(self.window)[None, :] - self.base
         segs = np.where(idx >= 0, self.mono[np.clip(idx, 0, None)], 0.0)
         f0, periodic = self._pitch(segs)
+        if (f0 > 0).any():  # refined by instantaneous frequency, as the offline analysis refines DIO's
+            start = centres[0] - 2 * self.pmax - self.base
+            x = np.ascontiguousarray(self.mono[start:self.t - self.base])
+            f0 = np.where(f0 > 0, pyworld.stonemask(x, f0, (centres - start - self.base) / self.sr, self.sr), 0.0)
         self._append_frames(f0, periodic)
         self.frames_done = last + 1
 
@@ -212,8 +217,9 @@ class PsolaLive(vcfx.LiveProcessor):
         mid = r[:, lo:hi]
         peak = (mid >= r[:, lo - 1:hi - 1]) & (mid > r[:, lo + 1:hi + 1])
         lags = np.arange(lo, hi)
-        strength = np.where(peak, mid - OCTAVE_COST * np.log2(lags * self.opts["f0_floor_hz"] / self.sr), -np.inf)
-        best = np.argmax(strength, axis=1)
+        strength = np.where(peak, mid, -np.inf)
+        top_peak = strength.max(axis=1, keepdims=True)
+        best = np.argmax(strength >= NEAR_BEST * top_peak, axis=1)
         rows = np.arange(len(segs))
         lag = lags[best]
         a, b, c = r[rows, lag - 1], r[rows, lag], r[rows, lag + 1]
