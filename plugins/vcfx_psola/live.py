@@ -18,7 +18,9 @@ as the input received so far allows:
    window: a running estimate.
 4. **Output marks** one target period apart, each overlap-adding the
    Hann-windowed two-period grain of the nearest analysis mark, read
-   ``formant_ratio`` times as fast.
+   ``formant_ratio`` times as fast. The output gets its input's level
+   through running mean squares (:data:`LEVEL_TIME_S`), where the
+   offline domain matches the RMS of the whole.
 
 The latency is three of the longest periods (the f0 window's half, the
 wait for the next analysis mark, a grain's half-width) and half a frame.
@@ -59,6 +61,9 @@ MIN_RATE, MAX_RATE = 8000, 96000
 
 HISTORY_S = 1.0
 """Seconds of input, low-passed input and output kept in memory."""
+
+LEVEL_TIME_S = 1.0
+"""Time constant of the running mean squares that give the output its input's level (offline: the RMS of the whole)."""
 
 CROSSFADE_S = 0.01
 """Fade between the delayed input (every effect neutral) and the overlap-add, either way."""
@@ -129,7 +134,7 @@ class PsolaLive(vcfx.LiveProcessor):
         self.history_frames = int(CENTRE_WINDOW_S * 1000.0 / self.opts["frame_period_ms"])
         self.fade_step = 1.0 / max(1, round(CROSSFADE_S * sample_rate))
         self.reset()
-        self._target(probe=True)  # an effect that cannot run on live frames fails now, not at the first block
+        self._run_effects(np.full(4, 150.0), np.ones(4), 0)  # an effect that cannot run live fails now
 
     # -- state -----------------------------------------------------------------------------------------------
     def reset(self) -> None:
@@ -152,7 +157,10 @@ class PsolaLive(vcfx.LiveProcessor):
         self.mark_periods = [self.unvoiced]
         self.next_out = 0  # the next output mark (absolute)
         self.mix = 0.0  # 0: the delayed input, 1: the overlap-add
-        self.neutral = True
+        keep = math.exp(-1.0 / (LEVEL_TIME_S * self.sr))
+        self.level_b, self.level_a = np.array([1.0 - keep]), np.array([1.0, -keep])
+        self.power_zi = np.zeros((2, 1))
+        self.busy = np.zeros(0)  # per frame: 1 where an effect changed it, 0 where every effect left it
         self.cutoff = LOWPASS_HARMONICS * 150.0
         self.sos = signal.butter(4, self.cutoff, fs=self.sr, output="sos")
         self.zi = np.zeros((self.sos.shape[0], 2))
@@ -183,10 +191,10 @@ class PsolaLive(vcfx.LiveProcessor):
         self.lp[i:i + n], self.zi = signal.sosfilt(self.sos, mono, zi=self.zi)
         self.t += n
         self._analyse()
-        neutral = self._target()
+        self._target()
         self._marks()
         self._overlap_add()
-        return self._emit(n, neutral)
+        return self._emit(n)
 
     def _analyse(self) -> None:
         """f0 and periodicity of every frame whose window the input now covers."""
@@ -236,7 +244,7 @@ class PsolaLive(vcfx.LiveProcessor):
         drop = len(self.f0) - self.history_frames - 64
         if drop > 0:
             self.f0, self.periodic = self.f0[drop:], self.periodic[drop:]
-            self.target, self.ratio = self.target[drop:], self.ratio[drop:]
+            self.target, self.ratio, self.busy = self.target[drop:], self.ratio[drop:], self.busy[drop:]
             self.f0_base += drop
         voiced = f0[f0 > 0]
         if len(voiced):
@@ -246,35 +254,36 @@ class PsolaLive(vcfx.LiveProcessor):
                 self.cutoff = cutoff
                 self.sos = signal.butter(4, min(cutoff, 0.45 * self.sr), fs=self.sr, output="sos")
 
-    def _target(self, probe: bool = False) -> bool:
-        """Run the effects on the newest frames; whether every effect left them as analysed."""
-        if probe:
-            n = 4
-            state = self._state(np.full(n, 150.0), np.ones(n), 0)
-        else:
-            new = self.frames_done - self.target_done
-            if new <= 0:
-                return self.neutral
-            start = max(0, len(self.f0) - self.history_frames)
-            state = self._state(self.f0[start:], self.periodic[start:], self.f0_base + start)
-        before_f0, before_s = state.f0.copy(), state.source_s.copy()
+    def _target(self) -> None:
+        """Target f0 and formant ratio of every analysed frame that has none yet, one frame at a time.
+
+        Frame ``j`` is given to the effects as the last of a window of the
+        :data:`CENTRE_WINDOW_S` seconds up to it, so its target does not
+        depend on how the input was cut into blocks.
+        """
+        for j in range(self.target_done, self.frames_done):
+            end = j + 1 - self.f0_base
+            start = max(0, end - self.history_frames)
+            f0, ratio = self._run_effects(self.f0[start:end], self.periodic[start:end], self.f0_base + start)
+            neutral = ratio == 1.0 and abs(f0 - self.f0[end - 1]) <= 1e-9 * self.f0[end - 1]
+            self.target = np.append(self.target, f0)
+            self.ratio = np.append(self.ratio, ratio)
+            self.busy = np.append(self.busy, 0.0 if neutral else 1.0)
+        self.target_done = self.frames_done
+
+    def _run_effects(self, f0: np.ndarray, periodic: np.ndarray, first: int) -> tuple[float, float]:
+        """The effects' target f0 of the last of these frames, and their formant ratio."""
+        state = self._state(f0, periodic, first)
+        before_s = state.source_s.copy()
         for eff, ctx in zip(self.effects, self.contexts):
             state = eff.process_psola(state, ctx)
-        if not isinstance(state, PsolaState) or np.shape(state.f0) != before_f0.shape \
-                or not np.array_equal(state.source_s, before_s) or state.frames != len(before_f0):
+        if not isinstance(state, PsolaState) or np.shape(state.f0) != f0.shape \
+                or not np.array_equal(state.source_s, before_s) or state.frames != len(f0):
             names = ", ".join(e.name for e in self.effects)
             raise vcfx.StreamError(f"effects {names} changed the length or time map of live frames; a live "
                                    "stream keeps its length")
         check_state(state)
-        if probe:
-            return True
-        target = state.f0[-new:]
-        ratio = float(state.formant_ratio)
-        self.target = np.concatenate([self.target, target])
-        self.ratio = np.concatenate([self.ratio, np.full(new, ratio)])
-        self.target_done = self.frames_done
-        self.neutral = ratio == 1.0 and np.allclose(target, before_f0[-new:], rtol=1e-9, atol=0.0)
-        return self.neutral
+        return float(state.f0[-1]), float(state.formant_ratio)
 
     def _state(self, f0: np.ndarray, periodic: np.ndarray, first: int) -> LiveState:
         n = len(f0)
@@ -351,25 +360,29 @@ class PsolaLive(vcfx.LiveProcessor):
         at = m + offsets - self.base
         self.acc[:, at[0]:at[-1] + 1] += grain * window
 
-    def _emit(self, n: int, neutral: bool) -> np.ndarray:
-        start = self.t - n - self.latency_frames - self.base
-        out = np.empty((self.channels, n))
-        if start < 0:  # the stream's first frames: silence before the input began
-            out[:, :min(-start, n)] = 0.0
-        lo = max(start, 0)
-        if lo < start + n:
-            seg = slice(lo, start + n)
-            goal = 0.0 if neutral else 1.0
-            k = seg.stop - seg.start
-            if self.mix == goal:
-                mix = np.full(k, goal)
-            else:
-                step = self.fade_step if goal > self.mix else -self.fade_step
-                mix = np.clip(self.mix + step * np.arange(1, k + 1), 0.0, 1.0)
-                self.mix = float(mix[-1])
-            out[:, lo - start:] = self.acc[:, seg] * mix + self.x[:, seg] * (1.0 - mix)
-            self.acc[:, seg] = 0.0
-        self.emitted += n
+    def _emit(self, n: int) -> np.ndarray:
+        """The output for the ``n`` frames ``latency_frames`` behind the input: level-matched, faded where neutral."""
+        first = self.t - n - self.latency_frames
+        seg = slice(first - self.base, first - self.base + n)
+        y, x = self.acc[:, seg], self.x[:, seg]
+        power = np.stack([np.einsum("ij,ij->j", x, x), np.einsum("ij,ij->j", y, y)])
+        power, self.power_zi = signal.lfilter(self.level_b, self.level_a, power, axis=1, zi=self.power_zi)
+        gain = np.clip(np.sqrt(power[0] / np.maximum(power[1], 1e-30)), 0.1, 10.0)
+        gain[power[1] < 1e-12] = 1.0
+        if len(self.busy):
+            frames = np.rint((first + np.arange(n)) / self.hop).astype(int) - self.f0_base
+            goal = self.busy[np.clip(frames, 0, len(self.busy) - 1)]
+        else:
+            goal = np.zeros(n)
+        mix = np.empty(n)
+        bounds = [0, *(np.flatnonzero(np.diff(goal)) + 1), n]
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            g = goal[a]
+            ramp = self.mix + (self.fade_step if g > self.mix else -self.fade_step) * np.arange(1, b - a + 1)
+            mix[a:b] = np.clip(ramp, min(self.mix, g), max(self.mix, g))
+            self.mix = float(mix[b - 1])
+        out = y * (gain * mix) + x * (1.0 - mix)
+        self.acc[:, seg] = 0.0
         return out.astype(np.float32)
 
     def flush(self) -> np.ndarray:
