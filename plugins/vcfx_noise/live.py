@@ -58,19 +58,20 @@ class NoiseLive(vcfx.LiveProcessor):
     def process(self, block: np.ndarray) -> np.ndarray:
         amount, snr_db = self.effect.amount, self.effect.snr_db  # read once: another thread may change them
         n = block.shape[1]
-        self.energy += float(np.vdot(block, block))
-        self.count += block.size
         if amount is not None:
-            level = amount
-        else:
-            power = self.energy / self.count
+            level = np.float32(amount)
+        else:  # the mean square of the input so far, frame by frame, so block sizes do not matter
+            energy = self.energy + np.cumsum(np.einsum("ij,ij->j", block, block, dtype=np.float64))
+            count = self.count + self.channels * np.arange(1, n + 1)
             snr_db = DEFAULT_SNR_DB if snr_db is None else snr_db
-            level = np.sqrt(power / 10.0 ** (snr_db / 10.0))
-        noise = self.rng.standard_normal((self.channels, n), dtype=np.float32)
+            level = np.sqrt(energy / count / 10.0 ** (snr_db / 10.0)).astype(np.float32)
+            self.energy, self.count = float(energy[-1]), int(count[-1])
+        noise = self.rng.standard_normal((n, self.channels), dtype=np.float32).T  # time-major: any block sizes
+        noise = np.ascontiguousarray(noise)
         if self.filter is not None:
             shaped, self.zi = signal.lfilter(self.filter[0], self.filter[1], noise, axis=1, zi=self.zi)
             noise = shaped.astype(np.float32)
-        noise *= np.float32(level)
+        noise *= level
         noise += block
         return noise
 

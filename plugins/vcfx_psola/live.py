@@ -143,7 +143,6 @@ class PsolaLive(vcfx.LiveProcessor):
         self.t = 0  # frames received
         self.x = np.zeros((c, cap))
         self.mono = np.zeros(cap)
-        self.lp = np.zeros(cap)
         self.acc = np.zeros((c, cap))
         self.emitted = 0  # output frames returned
         self.f0 = np.zeros(0)  # analysed f0 of frames [f0_base, f0_base + len)
@@ -161,10 +160,12 @@ class PsolaLive(vcfx.LiveProcessor):
         self.level_b, self.level_a = np.array([1.0 - keep]), np.array([1.0, -keep])
         self.power_zi = np.zeros((2, 1))
         self.busy = np.zeros(0)  # per frame: 1 where an effect changed it, 0 where every effect left it
+        self.lp = np.zeros(cap)  # the mono mix low-passed (causal), up to lp_done
+        self.lp_done = 0
+        self.voiced_mean = math.log2(150.0)  # running mean log2 f0: the low-pass cutoff follows it
         self.cutoff = LOWPASS_HARMONICS * 150.0
         self.sos = signal.butter(4, self.cutoff, fs=self.sr, output="sos")
         self.zi = np.zeros((self.sos.shape[0], 2))
-        self.voiced_mean = math.log2(150.0)
 
     def _shift(self, need: int) -> None:
         """Drop the oldest frames of the buffers when ``need`` more would not fit."""
@@ -186,9 +187,7 @@ class PsolaLive(vcfx.LiveProcessor):
         self._shift(n)
         i = self.t - self.base
         self.x[:, i:i + n] = block
-        mono = block.mean(axis=0) if self.channels > 1 else block[0]
-        self.mono[i:i + n] = mono
-        self.lp[i:i + n], self.zi = signal.sosfilt(self.sos, mono, zi=self.zi)
+        self.mono[i:i + n] = block.mean(axis=0) if self.channels > 1 else block[0]
         self.t += n
         self._analyse()
         self._target()
@@ -206,10 +205,10 @@ class PsolaLive(vcfx.LiveProcessor):
         idx = centres[:, None] - self.pmax + np.arange(self.window)[None, :] - self.base
         segs = np.where(idx >= 0, self.mono[np.clip(idx, 0, None)], 0.0)
         f0, periodic = self._pitch(segs)
-        if (f0 > 0).any():  # refined by instantaneous frequency, as the offline analysis refines DIO's
-            start = centres[0] - 2 * self.pmax - self.base
-            x = np.ascontiguousarray(self.mono[start:self.t - self.base])
-            f0 = np.where(f0 > 0, pyworld.stonemask(x, f0, (centres - start - self.base) / self.sr, self.sr), 0.0)
+        for k in np.flatnonzero(f0 > 0):  # refined by instantaneous frequency, as offline DIO's f0 is
+            start = centres[k] - 2 * self.pmax - self.base
+            x = self.mono[start:start + 3 * self.pmax]  # the same stretch whatever the blocks
+            f0[k] = pyworld.stonemask(x, f0[k:k + 1], np.array([2 * self.pmax / self.sr]), self.sr)[0]
         self._append_frames(f0, periodic)
         self.frames_done = last + 1
 
@@ -246,13 +245,18 @@ class PsolaLive(vcfx.LiveProcessor):
             self.f0, self.periodic = self.f0[drop:], self.periodic[drop:]
             self.target, self.ratio, self.busy = self.target[drop:], self.ratio[drop:], self.busy[drop:]
             self.f0_base += drop
-        voiced = f0[f0 > 0]
-        if len(voiced):
-            self.voiced_mean += 0.05 * (float(np.mean(np.log2(voiced))) - self.voiced_mean)
-            cutoff = LOWPASS_HARMONICS * 2.0 ** self.voiced_mean
-            if abs(cutoff / self.cutoff - 1.0) > 0.1:
-                self.cutoff = cutoff
-                self.sos = signal.butter(4, min(cutoff, 0.45 * self.sr), fs=self.sr, output="sos")
+        for k, f in enumerate(f0, start=self.frames_done):  # frame by frame: the blocks do not matter
+            if f > 0:
+                self.voiced_mean += 0.05 * (math.log2(f) - self.voiced_mean)
+                cutoff = LOWPASS_HARMONICS * 2.0 ** self.voiced_mean
+                if abs(cutoff / self.cutoff - 1.0) > 0.1:
+                    self.cutoff = cutoff
+                    self.sos = signal.butter(4, min(cutoff, 0.45 * self.sr), fs=self.sr, output="sos")
+            end = round(k * self.hop) + self.pmax  # what frame k's marks can need, and no further
+            if end > self.lp_done:
+                a, b = self.lp_done - self.base, end - self.base
+                self.lp[a:b], self.zi = signal.sosfilt(self.sos, self.mono[a:b], zi=self.zi)
+                self.lp_done = end
 
     def _target(self) -> None:
         """Target f0 and formant ratio of every analysed frame that has none yet, one frame at a time.
