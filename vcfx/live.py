@@ -77,8 +77,22 @@ class Stream:
         self.sample_rate = _check_sample_rate(sample_rate)
         self.channels = _whole("channels", channels, 1, 64)
         self.block_frames = _whole("block_frames", block_frames, 1, MAX_BLOCK_FRAMES)
-        self.engine, effects, contexts, groups, seq = _stream_plan(chain)
-        self._processors: list[tuple[str, LiveProcessor]] = []
+        errors = []
+        for plan in _stream_plans(chain):
+            try:
+                self._processors = self._build(*plan[1:])
+            except StreamError as exc:
+                errors.append(exc)
+                continue
+            self.engine = plan[0]
+            break
+        else:  # the refusal of the plan nearest to the offline one that is about the effects, not a domain
+            raise next((e for e in reversed(errors) if not getattr(e, "no_live_domain", False)), errors[-1])
+        self.latency_frames = sum(p.latency_frames for _, p in self._processors)
+        """Frames from input to output, constant: output frame ``t`` answers input frame ``t - latency_frames``."""
+
+    def _build(self, effects, contexts, groups, seq) -> list[tuple[str, LiveProcessor]]:
+        processors = []
         for dom_name, options, indices in groups:
             group = [effects[i] for i in indices]
             if dom_name == WAVEFORM:
@@ -86,7 +100,7 @@ class Stream:
                     who = _label(effects[i])
                     proc = _built(who, lambda: effects[i].live(self.sample_rate, self.channels,
                                                                self.block_frames, contexts[i]))
-                    self._processors.append((who, proc))
+                    processors.append((who, proc))
                 continue
             dom = domain(dom_name)
             run_ctx = Context.from_seed(seq, options)
@@ -94,12 +108,15 @@ class Stream:
             names = ", ".join(_label(e) for e in group)
             who = f'{names} in the "{dom_name}" domain'
             factory = registry().live_domains.get(dom_name, dom.live)
-            proc = _built(who, lambda: factory(group, [contexts[i] for i in indices], self.sample_rate,
-                                               self.channels, self.block_frames, run_ctx),
-                          hint=_engine_hint(group))
-            self._processors.append((who, proc))
-        self.latency_frames = sum(p.latency_frames for _, p in self._processors)
-        """Frames from input to output, constant: output frame ``t`` answers input frame ``t - latency_frames``."""
+            try:
+                proc = _built(who, lambda: factory(group, [contexts[i] for i in indices], self.sample_rate,
+                                                   self.channels, self.block_frames, run_ctx),
+                              hint=_engine_hint(group, dom_name))
+            except StreamError as exc:
+                exc.no_live_domain = not _streams(dom_name)
+                raise
+            processors.append((who, proc))
+        return processors
 
     @property
     def latency_ms(self) -> float:
@@ -198,18 +215,18 @@ def _describe(y: Any) -> str:
     return type(y).__name__
 
 
-def _stream_plan(chain: Chain):
-    """The engine, effects, contexts and domain plan the stream runs, and the seed sequence of its contexts."""
+def _stream_plans(chain: Chain):
+    """Each way the stream may run the chain, in order: ``(engine, effects, contexts, plan, seed sequence)``.
+
+    With no engine on the chain, every registered engine that streams comes
+    first, then the chain as it runs offline.
+    """
     seq = np.random.SeedSequence(chain.seed)
     streaming = [] if chain.engine is not None else [e for e in engines() if _streams(e)]
-    plans = []
     for engine in streaming + [None]:
         wrapped = chain if engine is None else Chain([chain], seed=chain.seed, options=chain.options, engine=engine)
         effects, contexts, groups = wrapped._run_plan(Context.from_seed(seq, chain.options))
-        plans.append((engine or chain.engine, effects, contexts, groups, seq))
-        if all(dom == WAVEFORM or _streams(dom) for dom, _, _ in groups):
-            return plans[-1]
-    return plans[-1]
+        yield engine or chain.engine, effects, contexts, groups, seq
 
 
 def _streams(name: str) -> bool:
@@ -217,10 +234,9 @@ def _streams(name: str) -> bool:
     return name in registry().live_domains or domain(name).can_stream()
 
 
-def _engine_hint(group: list[Effect]) -> str:
-    offered = sorted({d for e in group for d in e.domains if d != WAVEFORM and _streams(d)}
-                     if all(e.domains for e in group) else set())
-    ok = [d for d in offered if all(d in e.domains for e in group)]
+def _engine_hint(group: list[Effect], current: str) -> str:
+    ok = sorted(d for d in registry().domains
+                if d != current and _streams(d) and all(d in e.domains for e in group))
     if ok:
         return f'; build the chain with engine="{ok[0]}" to stream it'
     return ""

@@ -111,7 +111,7 @@ class PsolaLive(vcfx.LiveProcessor):
     def __init__(self, effects, contexts, sample_rate: int, channels: int, block_frames: int, ctx: vcfx.Context):
         for eff in effects:
             if type(eff).expected_frames is not vcfx.Effect.expected_frames:
-                raise vcfx.StreamError(f'effect "{eff.name}" may change the length (it declares expected_frames), '
+                raise vcfx.StreamError(f'effect "{eff.name}" changes the length (it declares expected_frames), '
                                        "and a live stream's output keeps pace with its input")
         if not MIN_RATE <= sample_rate <= MAX_RATE:
             raise vcfx.StreamError(f"the live psola engine streams at {MIN_RATE} to {MAX_RATE} Hz, not "
