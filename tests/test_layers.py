@@ -28,7 +28,7 @@ LAYERS = [
     {"chain"},
     {"presets"},
     {"slicing", "streaming", "batching", "live"},
-    {"applying", "plotting"},
+    {"applying", "plotting", "liveio"},
     {"demo", "testing"},
     {"cli"},
 ]
