@@ -10,8 +10,10 @@ of 256 frames (5.33 ms):
   and sparse (unvoiced) clicks through ``pitch_shift=semitones=4``;
 - *keeping up*: ``--minutes`` of speech (../shared/audio/speech.wav looped,
   or the example voice) pushed block by block on one thread: per-block
-  processing time as a share of the block's duration (median, p99, max)
-  and the process's RSS at each minute;
+  processing time as a share of the block's duration (median, p99, max,
+  blocks over 1), wall clock and the thread's CPU time (which leaves out
+  the time the thread waited for a core), and the process's RSS at each
+  minute;
 - *same voice as offline*: the live output, laid against the input by
   ``latency_frames``, against the offline chain with ``engine="psola"`` on
   the same speech: Praat's f0 in cents on frames voiced in both (median,
@@ -92,21 +94,24 @@ def keeping_up(voice: vcfx.Audio, minutes: float) -> tuple[dict, list[float]]:
     total = int(minutes * 60 * RATE)
     process = psutil.Process()
     times = np.empty(total // BLOCK)
+    cpu = np.empty(total // BLOCK)
     rss, next_minute = [process.memory_info().rss / 2**20], RATE * 60
     pos = 0
     for k in range(len(times)):
         start = (k * BLOCK) % (x.shape[1] - BLOCK)
         block = np.ascontiguousarray(x[:, start:start + BLOCK])
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), time.thread_time()
         stream.process(block)
-        times[k] = time.perf_counter() - began
+        times[k], cpu[k] = time.perf_counter() - began, time.thread_time() - began_cpu
         pos += BLOCK
         if pos >= next_minute:
             rss.append(process.memory_info().rss / 2**20)
             next_minute += RATE * 60
-    share = times / (BLOCK / RATE)
+    share, cpu_share = times / (BLOCK / RATE), cpu / (BLOCK / RATE)
     row = {"blocks": len(times), "median": f"{np.median(share):.3f}", "p99": f"{np.percentile(share, 99):.3f}",
            "max": f"{share.max():.3f}", "over 1": int((share > 1).sum()),
+           "CPU p99": f"{np.percentile(cpu_share, 99):.3f}", "CPU max": f"{cpu_share.max():.3f}",
+           "CPU over 1": int((cpu_share > 1).sum()),
            "RSS MB first/last": f"{rss[0]:.0f}/{rss[-1]:.0f}", "RSS spread MB": f"{max(rss) - min(rss):.1f}"}
     return row, rss
 

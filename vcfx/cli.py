@@ -386,7 +386,7 @@ def plugins_command(as_json):
     for info in infos:
         dist = f"{info.distribution} {info.version}" if info.distribution else "(registered in process)"
         click.echo(f"{info.name}  {dist}")
-        for kind in ("effects", "domains", "presets", "slicers"):
+        for kind in ("effects", "domains", "live_domains", "presets", "slicers"):
             names = getattr(info, kind, None)
             if names:
                 click.echo(f"    {kind}: {', '.join(names)}")

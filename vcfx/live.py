@@ -61,7 +61,7 @@ class Stream:
     >>> chain = vcfx.Chain.from_spec("pitch_shift=semitones=4,formant_shift=ratio=1.1")
     >>> stream = vcfx.Stream(chain, sample_rate=48000, block_frames=256)
     >>> stream.latency_frames
-    2148
+    2152
     >>> out = stream.process(np.zeros((1, 256), np.float32))
     """
 
