@@ -37,6 +37,7 @@ from .chain import check_engine
 from .demo import run_demo
 from .errors import VcfxError
 from .files import check_folder, check_output_path, output_format
+from .liveio import devices as audio_devices, run_devices, run_file
 from .progress import steps
 from .slicing import check_segments_target, slice_onsets, write_segments
 from .presets import check_preset_path, load_chain
@@ -169,8 +170,6 @@ def live(paths, chain_spec, seed, input_device, output_device, block, sample_rat
     Prints the latency and a running count of late blocks. Ctrl-C stops
     cleanly and writes what was produced.
     """
-    from . import liveio
-
     if len(paths) not in (0, 2):
         raise click.UsageError("give both IN and OUT, or neither (to use the sound devices)")
     chain = _chain(chain_spec, seed)
@@ -185,10 +184,10 @@ def live(paths, chain_spec, seed, input_device, output_device, block, sample_rat
         with _usage("'OUT'"):
             check_output_path(paths[1], [paths[0]])
             output_format(paths[1])
-        report = liveio.run_file(chain, paths[0], paths[1], block_frames=block, realtime=realtime,
+        report = run_file(chain, paths[0], paths[1], block_frames=block, realtime=realtime,
                                  on_block=tick if realtime else None)
     else:
-        report = liveio.run_devices(chain, input_device=input_device, output_device=output_device, block_frames=block,
+        report = run_devices(chain, input_device=input_device, output_device=output_device, block_frames=block,
                                     sample_rate=sample_rate, channels=channels, duration_s=duration, record=record,
                                     on_tick=tick)
     if report.blocks and not _State.quiet:
@@ -204,9 +203,7 @@ def live(paths, chain_spec, seed, input_device, output_device, block, sample_rat
 @_common
 def devices(as_json):
     """List the audio devices `vcfx live` can use."""
-    from .liveio import devices as found
-
-    rows = found()
+    rows = audio_devices()
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
