@@ -11,7 +11,7 @@ of 256 frames (5.33 ms):
 - *keeping up*: ``--minutes`` of speech (../shared/audio/speech.wav looped,
   or the example voice) pushed block by block on one thread: per-block
   processing time as a share of the block's duration (median, p99, max,
-  blocks over 1), wall clock and the thread's CPU time (which leaves out
+  blocks over 1; after ``gc.freeze()``, as ``vcfx live`` does), wall clock and the thread's CPU time (which leaves out
   the time the thread waited for a core), and the process's RSS at each
   minute;
 - *same voice as offline*: the live output, laid against the input by
@@ -26,6 +26,7 @@ of 256 frames (5.33 ms):
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import threading
@@ -90,6 +91,7 @@ def latency() -> list[dict]:
 
 def keeping_up(voice: vcfx.Audio, minutes: float) -> tuple[dict, list[float]]:
     stream = vcfx.Stream(SPEC, sample_rate=RATE, block_frames=BLOCK)
+    gc.freeze()  # as vcfx live does: no collection of every object so far in the middle of a block
     x = voice.samples.astype(np.float32)
     total = int(minutes * 60 * RATE)
     process = psutil.Process()

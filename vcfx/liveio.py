@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,6 +113,7 @@ def run_file(chain: Chain, input_path: Path, output_path: Path, *, block_frames:
     with open_audio(input_path) as source:
         stream = Stream(chain, sample_rate=source.samplerate, channels=source.channels, block_frames=block_frames)
         report = LiveReport(stream.latency_ms)
+        gc.freeze()  # the collector would walk every object made so far, in the middle of a block
         blocks: list[np.ndarray] = []
         duration = block_frames / source.samplerate
         start_time = time.perf_counter()
@@ -169,6 +171,7 @@ def run_devices(chain: Chain, *, input_device: int | None = None, output_device:
         sample_rate = int(info["default_samplerate"])
     stream = Stream(chain, sample_rate=sample_rate, channels=channels, block_frames=block_frames)
     report = LiveReport(stream.latency_ms)
+    gc.freeze()  # the collector would walk every object made so far, in the middle of a block
     played: list[np.ndarray] = []
     failure: list[BaseException] = []
     duration = block_frames / sample_rate

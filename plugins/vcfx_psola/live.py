@@ -135,6 +135,15 @@ class PsolaLive(vcfx.LiveProcessor):
         self.fade_step = 1.0 / max(1, round(CROSSFADE_S * sample_rate))
         self.reset()
         self._run_effects(np.full(4, 150.0), np.ones(4), 0)  # an effect that cannot run live fails now
+        self._warm_up()
+
+    def _warm_up(self) -> None:
+        """Run every step once on a tone, then forget it: the first real block pays for no first calls."""
+        tone = (0.1 * np.sin(2 * np.pi * 150.0 * np.arange(4 * self.latency_frames) / self.sr)).astype(np.float32)
+        tone = np.repeat(tone[None, :], self.channels, axis=0)
+        for start in range(0, tone.shape[1], self.block_frames):
+            self.process(np.ascontiguousarray(tone[:, start:start + self.block_frames]))
+        self.reset()
 
     # -- state -----------------------------------------------------------------------------------------------
     def reset(self) -> None:
