@@ -163,7 +163,7 @@ class PsolaLive(vcfx.LiveProcessor):
         self.target_done = 0  # frames with a target f0
         self.marks = [0]  # analysis marks (absolute), the last few
         self.mark_periods = [self.unvoiced]
-        self.next_out = 0  # the next output mark (absolute)
+        self.next_out = 0.0  # where the next output mark falls (absolute, fractional)
         self.mix = 0.0  # 0: the delayed input, 1: the overlap-add
         keep = math.exp(-1.0 / (LEVEL_TIME_S * self.sr))
         self.level_b, self.level_a = np.array([1.0 - keep]), np.array([1.0, -keep])
@@ -344,8 +344,8 @@ class PsolaLive(vcfx.LiveProcessor):
         """Output marks up to the last analysis mark, each adding its grain into the output buffer."""
         marks = np.asarray(self.marks)
         limit = min(self.marks[-1], self._known_until())
-        while self.next_out <= limit:
-            m = self.next_out
+        while round(self.next_out) <= limit:
+            m = int(round(self.next_out))  # the phase runs on in fractions of a frame, so periods are exact on average
             j = int(np.searchsorted(marks, m))
             j = min(j, len(marks) - 1)
             if j > 0 and abs(marks[j - 1] - m) <= abs(marks[j] - m):
@@ -356,7 +356,7 @@ class PsolaLive(vcfx.LiveProcessor):
             ratio = self._f0_at(self.ratio, m)
             self._grain(m, a, period, ratio)
             f = self._f0_at(self.target, m)
-            self.next_out = m + max(1, int(round(self.sr / f if f > 0 else self.unvoiced)))
+            self.next_out += self.sr / f if f > 0 else self.unvoiced
 
     def _grain(self, m: int, a: int, period: int, ratio: float) -> None:
         half = min(period / ratio, float(self.pmax))
