@@ -1,6 +1,7 @@
 """Independent judges shared by the tests and the quality benchmarks; nothing here reads WORLD's features.
 
-Praat (through parselmouth) judges pitch and voicing; linear prediction
+Praat (through parselmouth) judges pitch and voicing, with pYIN (librosa) as a
+second pitch judge where two must agree; linear prediction
 (librosa) judges the spectral envelope of the audio itself. The benchmarks
 import this module from ``tests/``, so both measure with one copy.
 """
@@ -96,6 +97,54 @@ def log_f0_spread(before: vcfx.Audio, after: vcfx.Audio, time_scale: float = 1.0
     """
     t, f_before = praat_f0(before, **kw)
     f_after = f0_at(after, t * time_scale, **(kw if after_floor is None else {**kw, "floor": after_floor}))
+    both = (f_before > 0) & (f_after > 0)
+    lb, la = np.log2(f_before[both]), np.log2(f_after[both])
+    return {"std_ratio": float(la.std() / lb.std()), "mean_cents": float(1200 * (la.mean() - lb.mean())),
+            "frames": int(both.sum())}
+
+
+AGREE_CENTS = 50.0
+"""Praat and pYIN agree on a frame when both call it voiced and their f0 differ by less than this."""
+
+
+def pyin_f0_at(audio: vcfx.Audio, times_s: np.ndarray, floor: float = 60.0, ceiling: float = 900.0) -> np.ndarray:
+    """pYIN's f0 (librosa) of the first channel at ``times_s`` (nearest 10 ms frame; 0 where unvoiced or outside).
+
+    The frame is long enough for two periods at ``floor``.
+    """
+    sr = audio.sample_rate
+    hop = int(round(0.01 * sr))
+    frame = int(2 ** np.ceil(np.log2(2.2 * sr / floor)))
+    f, voiced, _ = librosa.pyin(audio.samples[0].astype(np.float64), fmin=floor, fmax=ceiling, sr=sr,
+                                frame_length=frame, hop_length=hop)
+    f = np.where(voiced & np.isfinite(f), f, 0.0)
+    idx = np.rint(np.asarray(times_s) * sr / hop).astype(int)
+    inside = (idx >= 0) & (idx < len(f))
+    return np.where(inside, f[np.clip(idx, 0, len(f) - 1)], 0.0)
+
+
+def agreed_f0(audio: vcfx.Audio, times_s: np.ndarray, floor: float = 60.0, ceiling: float = 900.0) -> np.ndarray:
+    """Praat's f0 at ``times_s`` where Praat and pYIN agree (:data:`AGREE_CENTS`), else 0."""
+    praat = f0_at(audio, times_s, floor=floor, ceiling=ceiling)
+    pyin = pyin_f0_at(audio, times_s, floor=floor, ceiling=ceiling)
+    both = (praat > 0) & (pyin > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        close = np.abs(1200.0 * np.log2(np.where(both, praat / np.where(both, pyin, 1.0), 1.0))) < AGREE_CENTS
+    return np.where(both & close, praat, 0.0)
+
+
+def agreed_log_f0_spread(before: vcfx.Audio, after: vcfx.Audio, time_scale: float = 1.0, floor: float = 60.0,
+                         ceiling: float = 900.0, after_floor: float | None = None) -> dict[str, float]:
+    """As :func:`log_f0_spread`, on the frames where Praat and pYIN agree in ``before`` and in ``after``.
+
+    Two trackers that work differently (autocorrelation; a probabilistic
+    YIN with an HMM) agreeing within :data:`AGREE_CENTS` mark a frame whose
+    pitch is clear; creak, breath and the faint ends of syllables, where
+    trackers disagree, do not count.
+    """
+    t, _ = praat_f0(before, floor=floor, ceiling=ceiling)
+    f_before = agreed_f0(before, t, floor=floor, ceiling=ceiling)
+    f_after = agreed_f0(after, t * time_scale, floor=floor if after_floor is None else after_floor, ceiling=ceiling)
     both = (f_before > 0) & (f_after > 0)
     lb, la = np.log2(f_before[both]), np.log2(f_after[both])
     return {"std_ratio": float(la.std() / lb.std()), "mean_cents": float(1200 * (la.mean() - lb.mean())),

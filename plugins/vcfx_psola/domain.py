@@ -8,7 +8,7 @@ import numpy as np
 import pyworld
 
 import vcfx
-from vcfx_world import WorldDomain, raise_octave_errors, track_f0
+from vcfx_world import WorldDomain, settle_voicing, track_f0, tracking_signal
 from vcfx_world import analysis_options as world_options  # psola tracks f0 as WORLD does
 
 from .marks import pitch_marks
@@ -18,18 +18,21 @@ from .state import PsolaState
 SILENCE_PEAK = 1e-6
 """A channel whose peak is below this comes out as silence."""
 
-
 def analysis_options(ctx: vcfx.Context) -> dict[str, Any]:
     """The chain's ``psola`` options: the WORLD domain's declarations, as the f0 tracking is the same."""
     return world_options(ctx, "psola")
 
 
 def track(x: np.ndarray, sample_rate: int, opts: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-    """f0 (Hz, 0 unvoiced) and periodicity per frame, tracked as the WORLD domain tracks them."""
-    f0, t = track_f0(x, sample_rate, opts)
+    """f0 (Hz, 0 unvoiced) and periodicity per frame, tracked as the WORLD domain tracks them.
+
+    All of it runs on the voice at the tracking rate (``vcfx_world.tracking_signal``).
+    """
+    x, rate = tracking_signal(x, sample_rate)
+    f0, t = track_f0(x, rate, opts)
     if opts["f0_method"] == "dio":
-        f0 = pyworld.stonemask(x, f0, t, sample_rate)
-    return raise_octave_errors(x, f0, t, sample_rate, opts)
+        f0 = pyworld.stonemask(x, f0, t, rate)
+    return settle_voicing(x, f0, t, rate, opts)
 
 
 class PsolaDomain(vcfx.Domain):

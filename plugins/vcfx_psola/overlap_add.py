@@ -5,15 +5,22 @@ from __future__ import annotations
 import numpy as np
 import soxr
 
-from .marks import marks_along, rate_per_sample
+from .marks import UNVOICED_SPACING_S, f0_per_sample, marks_along, rate_per_sample
 from .state import PsolaState
 
 CHUNK_MARKS = 2048
 """Grains gathered at once: bounds the memory of a long input."""
 
 
-def output_marks(state: PsolaState) -> tuple[np.ndarray, np.ndarray]:
-    """Output mark positions (samples) and, for each, the index of the analysis mark it copies."""
+def output_marks(state: PsolaState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Output mark positions (samples), the index of the analysis mark each copies, and the input position it reads.
+
+    A voiced output mark reads the grain around its nearest analysis mark,
+    so grains start on a glottal pulse; an unvoiced one reads the input at
+    exactly the position the time map gives (``-1`` in the second array),
+    so noise and silence are copied in place, not shifted by up to half
+    the distance between marks.
+    """
     period_s = state.frame_period_ms / 1000.0
     rate = rate_per_sample(state.f0, period_s, state.frames, state.sample_rate)
     out = marks_along(rate, state.sample_rate)
@@ -24,14 +31,16 @@ def output_marks(state: PsolaState) -> tuple[np.ndarray, np.ndarray]:
     nearest = np.where(np.abs(state.marks[left] - source) <= np.abs(state.marks[right] - source), left, right)
     if len(state.marks) == 1:
         nearest = np.zeros(len(out), dtype=int)
-    return out, nearest
+    unvoiced = f0_per_sample(state.f0, period_s, state.frames, state.sample_rate)[out] <= 0
+    return out, np.where(unvoiced, -1, nearest), np.rint(source).astype(int)
 
 
 def overlap_add(state: PsolaState, channels: np.ndarray) -> np.ndarray:
     """Output samples of ``channels`` (indices into ``state.samples``), shape ``(len(channels), state.frames)``.
 
-    Each grain is two of its analysis periods of input around its mark under
-    a Hann window. With a formant ratio ``r`` the grains come from the input
+    Each voiced grain is two of its analysis periods of input around its
+    mark under a Hann window; each unvoiced one is 20 ms of input around the
+    position the time map gives (:func:`output_marks`). With a formant ratio ``r`` the grains come from the input
     resampled to play ``r`` times as fast (as Praat's "Change gender"
     resamples the sound): a grain lasts ``1 / r`` as long and its spectrum,
     the formants, moves up by ``r``, while the output marks keep the pitch.
@@ -40,24 +49,24 @@ def overlap_add(state: PsolaState, channels: np.ndarray) -> np.ndarray:
     x = state.samples[channels]
     if r != 1.0:
         x = np.ascontiguousarray(soxr.resample(x.T, state.sample_rate, state.sample_rate / r).T)
-    out_marks, src = output_marks(state)
-    y = np.zeros((len(channels), state.frames))
+    out_marks, src, source = output_marks(state)
+    unvoiced_half = round(UNVOICED_SPACING_S * state.sample_rate)
+    centres = np.where(src >= 0, state.marks[src], source)
+    widths = np.where(src >= 0, state.mark_periods[src], unvoiced_half)
+    by_width = np.argsort(widths, kind="stable")  # a chunk's grains are about as wide
+    out_marks, centres, widths = out_marks[by_width], centres[by_width], widths[by_width]
+    pad = int(np.ceil(max(widths.max(initial=1), state.mark_periods.max()) / r)) + 1  # room past either end
+    x = np.pad(x, ((0, 0), (pad, pad)))
+    y = np.zeros((len(channels), state.frames + 2 * pad))
     for a in range(0, len(out_marks), CHUNK_MARKS):
-        centre_out = out_marks[a:a + CHUNK_MARKS]
-        centre_in = np.rint(state.marks[src[a:a + CHUNK_MARKS]] / r).astype(int)
-        half = state.mark_periods[src[a:a + CHUNK_MARKS]] / r
+        centre_out = out_marks[a:a + CHUNK_MARKS] + pad
+        centre_in = np.clip(np.rint(centres[a:a + CHUNK_MARKS] / r).astype(int), 0, x.shape[1] - 2 * pad - 1)
+        half = widths[a:a + CHUNK_MARKS] / r
         reach = int(np.ceil(half.max()))
         offsets = np.arange(-reach, reach + 1)
         window = 0.5 + 0.5 * np.cos(np.pi * np.clip(offsets[None, :] / half[:, None], -1.0, 1.0))
-        grains = window * _read(x, centre_in[:, None] + offsets[None, :])
-        at = centre_out[:, None] + offsets[None, :]
-        valid = (at >= 0) & (at < state.frames)
+        grains = window * x[:, (centre_in + pad)[:, None] + offsets[None, :]]
+        at = (centre_out[:, None] + offsets[None, :]).ravel()
         for c in range(len(channels)):
-            y[c] += np.bincount(at[valid], weights=grains[c][valid], minlength=state.frames)
-    return y
-
-
-def _read(x: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """``x`` (channels, n) at integer ``positions``, 0 outside; shape (channels, *positions.shape)."""
-    n = x.shape[1]
-    return np.where((positions >= 0) & (positions < n), x[:, np.clip(positions, 0, n - 1)], 0.0)
+            y[c] += np.bincount(at, weights=grains[c].ravel(), minlength=y.shape[1])
+    return y[:, pad:pad + state.frames]

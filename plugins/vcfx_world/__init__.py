@@ -8,7 +8,7 @@ import vcfx
 
 from .analysis import analysis_options
 from .domain import WorldDomain
-from .f0 import raise_octave_errors, track_f0
+from .f0 import raise_octave_errors, settle_voicing, track_f0, tracking_signal
 from .features import WorldFeatures, WorldState, envelope_power, frame_power
 from .formant_shift import FormantShift
 from .pitch_shift import PitchShift
@@ -22,7 +22,9 @@ __all__ = [
     "envelope_power",
     "frame_power",
     "raise_octave_errors",
+    "settle_voicing",
     "track_f0",
+    "tracking_signal",
     "FormantShift",
     "PitchShift",
     "PitchVariance",

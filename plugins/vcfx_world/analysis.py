@@ -9,7 +9,7 @@ import pyworld
 
 import vcfx
 
-from .f0 import raise_octave_errors, track_f0
+from .f0 import settle_voicing, track_f0, tracking_signal
 from .features import WorldFeatures
 from .pool import pool_map
 
@@ -123,7 +123,8 @@ def analyze_channels(xs: list[np.ndarray], sample_rate: int, opts: dict[str, Any
     """WORLD features of sounding channels, on all cores.
 
     f0 is tracked per channel, refined by StoneMask per :func:`blocks` of
-    frames and checked for octave errors (:func:`raise_octave_errors`); then
+    frames and made final (octave errors, voicing by periodicity, edges:
+    :func:`vcfx_world.f0.settle_voicing`, at the tracking rate); then
     D4C and CheapTrick run per block. Each of them looks at the whole signal
     around a frame, so blocks join seamlessly.
     """
@@ -141,7 +142,8 @@ def analyze_channels(xs: list[np.ndarray], sample_rate: int, opts: dict[str, Any
     if opts["f0_method"] == "dio":
         refined = pool_map(lambda c, a, b: pyworld.stonemask(xs[c], *frames(c, a, b), sample_rate), *zip(*spans))
         tracks = [(joined(refined, c), t) for c, (_, t) in enumerate(tracks)]
-    checked = [raise_octave_errors(x, f0, t, sample_rate, opts) for x, (f0, t) in zip(xs, tracks)]
+    lows = [tracking_signal(x, sample_rate) for x in xs]
+    checked = [settle_voicing(low, f0, t, rate, opts) for (low, rate), (f0, t) in zip(lows, tracks)]
     tracks = [(f0, t) for (f0, _), (_, t) in zip(checked, tracks)]
     estimates = (aperiodicity, spectral_envelope)  # D4C first: it takes longer
     jobs = [(estimate, c, a, b) for estimate in estimates for c, a, b in spans]
