@@ -47,8 +47,8 @@ __all__ = ["LiveState", "PsolaLive", "live_processor", "latency_frames", "CENTRE
 CENTRE_WINDOW_S = 3.0
 """Seconds of past frames the effects see each block: ``pitch_variance``'s centre is their running mean."""
 
-VOICING_THRESHOLD = 0.5
-"""A frame is voiced when its normalised autocorrelation at the period reaches this."""
+VOICING_THRESHOLD = 0.45
+"""A frame is voiced when its normalised autocorrelation at the period reaches this (the offline voicing threshold, Praat's)."""
 
 NEAR_BEST = 0.9
 """The shortest lag whose peak reaches this share of the best peak is the period, so a multiple never wins."""
