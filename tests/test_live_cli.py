@@ -60,7 +60,10 @@ def test_ctrl_c_stops_a_realtime_run_and_writes_what_was_produced(tmp_path):
     vcfx.synthetic_voice(8.0, RATE, f0_hz=(150.0, 150.0)).audio.save(long_voice)
     out = tmp_path / "out.wav"
     run = vcfx_live(long_voice, out, "--chain", "pitch_shift=semitones=4", "--realtime")
-    time.sleep(3.0)
+    seen, give_up = b"", time.monotonic() + 120
+    while b" blocks" not in seen and time.monotonic() < give_up:  # the stream has started: blocks are counted
+        seen += os.read(run.stderr.fileno(), 256)
+    time.sleep(1.0)
     run.send_signal(signal.SIGINT)
     stdout, stderr = run.communicate(timeout=30)
     assert run.returncode == 0, stderr
