@@ -187,7 +187,7 @@ class HalvesPlugin:
 
 # -- a plugin failing half-way keeps nothing -----------------------------------------------------------------
 
-HOOK_ORDER = ["register_domains", "register_effects", "register_presets", "register_slicers"]
+HOOK_ORDER = ["register_domains", "register_live_domains", "register_effects", "register_presets", "register_slicers"]
 
 
 class HalfDone:
@@ -204,6 +204,11 @@ class HalfDone:
     def register_domains(self, register):
         register(Spectrum())
         self._then_maybe_fail("register_domains")
+
+    @vcfx.hookimpl
+    def register_live_domains(self, register):
+        register("test_stft", lambda *args: None)
+        self._then_maybe_fail("register_live_domains")
 
     @vcfx.hookimpl
     def register_effects(self, register):
@@ -232,15 +237,17 @@ def test_a_plugin_failing_half_way_leaves_nothing_behind(fail_in):
         message = str(caught[0].message)
         assert message.startswith('plugin "test-half-done" from entry point (none) failed to load; ')
         assert f"{fail_in} raised: RuntimeError: boom in {fail_in}; nothing it registered is kept (" in message
-        registered_before = {"register_domains": "domains: test_stft", "register_effects": "effects: test_lowpass",
+        registered_before = {"register_domains": "domains: test_stft", "register_live_domains": "live_domains: test_stft",
+                             "register_effects": "effects: test_lowpass",
                              "register_presets": "presets: test_half_done", "register_slicers": "slicers: test_halves"}
         for hook in HOOK_ORDER[: HOOK_ORDER.index(fail_in) + 1]:  # what it registered up to the failure, dropped
             assert registered_before[hook] in message
         assert "test_stft" not in reg.domains and "test_lowpass" not in reg.effects
+        assert "test_stft" not in reg.live_domains
         assert "test_half_done" not in reg.presets and "test_halves" not in reg.slicers
         info = reg.plugins["test-half-done"]
         assert info.error == f"{fail_in} raised: RuntimeError: boom in {fail_in}"
-        assert (info.effects, info.domains, info.presets, info.slicers) == ([], [], [], [])
+        assert (info.effects, info.domains, info.live_domains, info.presets, info.slicers) == ([], [], [], [], [])
         with pytest.raises(vcfx.PluginError, match='unknown domain "test_stft"'):
             vcfx.domain("test_stft")
         # the others keep working, and the failed plugin is named where a user looks

@@ -13,7 +13,7 @@ from .audio import DTYPE, Audio, load
 from .batching import batch
 from .chain import Chain
 from .domains import Domain
-from .effect import Context, Effect
+from .effect import Context, Effect, LiveProcessor
 from .errors import (
     AudioError,
     EffectError,
@@ -21,6 +21,7 @@ from .errors import (
     PluginError,
     PluginLoadWarning,
     SpecError,
+    StreamError,
     VcfxError,
     unknown_name_message,
 )
@@ -29,6 +30,7 @@ from .parallel import threads
 from .params import Curve, Param, at_times
 from .plugins import domain, effect, effect_class, effects, list_plugins, preset, presets, slicer, slicers
 from .presets import load_chain, write_preset
+from .live import Stream
 from .slicer import Slicer
 from .slicing import Segment, slice_audio, slice_onsets, write_segments
 from .streaming import stream_file
@@ -90,6 +92,9 @@ __all__ = [
     "PluginError",
     "PluginLoadWarning",
     "SpecError",
+    "Stream",
+    "StreamError",
+    "LiveProcessor",
     "VcfxError",
     "at_times",
     "domain",

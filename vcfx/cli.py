@@ -37,6 +37,7 @@ from .chain import check_engine
 from .demo import run_demo
 from .errors import VcfxError
 from .files import check_folder, check_output_path, output_format
+from .liveio import devices as audio_devices, run_devices, run_file
 from .progress import steps
 from .slicing import check_segments_target, slice_onsets, write_segments
 from .presets import check_preset_path, load_chain
@@ -146,6 +147,69 @@ def _chain_option(f):
 
 
 # -- commands --------------------------------------------------------------------
+
+@cli.command()
+@click.argument("paths", nargs=-1, metavar="[IN OUT]", type=click.Path(dir_okay=False, path_type=Path))
+@_chain_option
+@click.option("--seed", type=click.IntRange(min=0), help="Seed for random effects and parameters.")
+@click.option("--input-device", type=click.IntRange(min=0), metavar="N", help="Input device (see `vcfx devices`).")
+@click.option("--output-device", type=click.IntRange(min=0), metavar="N", help="Output device (see `vcfx devices`).")
+@click.option("--block", type=click.IntRange(16, 8192), default=256, show_default=True, help="Frames per block.")
+@click.option("--sample-rate", type=click.IntRange(MIN_SAMPLE_RATE, MAX_SAMPLE_RATE),
+              help="Device rate (default: the input device's).")
+@click.option("--channels", type=click.IntRange(1, 64), default=1, show_default=True, help="Device channels.")
+@click.option("--record", type=click.Path(dir_okay=False, path_type=Path), metavar="OUT",
+              help="With devices: also write what was played.")
+@click.option("--duration", type=click.FloatRange(min=0.1), metavar="SECONDS", help="With devices: stop after this long.")
+@click.option("--realtime/--fast", default=True, show_default=True, help="With IN OUT: keep real-time pace.")
+@_common
+def live(paths, chain_spec, seed, input_device, output_device, block, sample_rate, channels, record, duration,
+         realtime):
+    """Change a voice live: microphone to speakers, or IN to OUT block by block.
+
+    Prints the latency and a running count of late blocks. Ctrl-C stops
+    cleanly and writes what was produced.
+    """
+    if len(paths) not in (0, 2):
+        raise click.UsageError("give both IN and OUT, or neither (to use the sound devices)")
+    chain = _chain(chain_spec, seed)
+
+    def tick(report):
+        if not _State.quiet:
+            click.echo(f"\r{report.blocks} blocks, {report.late_blocks} late", nl=False, err=True)
+
+    if paths:
+        if not paths[0].is_file():
+            raise click.BadParameter(f"no such file: {paths[0]}", param_hint="'IN'")
+        with _usage("'OUT'"):
+            check_output_path(paths[1], [paths[0]])
+            output_format(paths[1])
+        report = run_file(chain, paths[0], paths[1], block_frames=block, realtime=realtime,
+                                 on_block=tick if realtime else None)
+    else:
+        report = run_devices(chain, input_device=input_device, output_device=output_device, block_frames=block,
+                                    sample_rate=sample_rate, channels=channels, duration_s=duration, record=record,
+                                    on_tick=tick)
+    if report.blocks and not _State.quiet:
+        click.echo("", err=True)
+    _say(f"latency {report.latency_ms:.1f} ms; {report.blocks} blocks, {report.late_blocks} late"
+         + (" (stopped)" if report.interrupted else ""))
+    if report.output is not None:
+        _say(f"wrote {report.output}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@_common
+def devices(as_json):
+    """List the audio devices `vcfx live` can use."""
+    rows = audio_devices()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for d in rows:
+        click.echo(f"{d['index']:3d}  {d['name']}  (in {d['inputs']}, out {d['outputs']}, {d['sample_rate']} Hz)")
+
 
 @cli.command()
 @_input_path
@@ -319,7 +383,7 @@ def plugins_command(as_json):
     for info in infos:
         dist = f"{info.distribution} {info.version}" if info.distribution else "(registered in process)"
         click.echo(f"{info.name}  {dist}")
-        for kind in ("effects", "domains", "presets", "slicers"):
+        for kind in ("effects", "domains", "live_domains", "presets", "slicers"):
             names = getattr(info, kind, None)
             if names:
                 click.echo(f"    {kind}: {', '.join(names)}")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from .audio import Audio
-from .effect import Context
+from .effect import Context, Effect, LiveProcessor
+from .errors import StreamError
 
 __all__ = ["Domain"]
 
@@ -35,3 +36,19 @@ class Domain:
 
     def check_options(self, ctx: Context) -> None:
         """Raise ParameterError when the chain's options for this domain are wrong."""
+
+    def live(self, effects: list[Effect], contexts: list[Context], sample_rate: int, channels: int,
+             block_frames: int, ctx: Context) -> LiveProcessor:
+        """A :class:`~vcfx.effect.LiveProcessor` running ``effects`` (one run of this domain) on a live stream.
+
+        ``contexts`` holds each effect's own context, ``ctx`` the run's (its
+        ``options`` are this domain's options). A domain that can stream
+        overrides this; the default refuses with a :class:`vcfx.StreamError`
+        saying why, which :class:`vcfx.Stream` turns into a message naming
+        the effects.
+        """
+        raise StreamError(f'the "{self.name}" domain has no live processor: it analyses the whole input at once')
+
+    def can_stream(self) -> bool:
+        """Whether this domain overrides :meth:`live` (so :class:`vcfx.Stream` may choose it as the engine)."""
+        return type(self).live is not Domain.live

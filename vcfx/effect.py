@@ -8,10 +8,10 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .audio import Audio
-from .errors import ParameterError
+from .errors import ParameterError, StreamError
 from .params import Distribution, Param
 
-__all__ = ["Effect", "Context", "Configurable", "WAVEFORM"]
+__all__ = ["Effect", "Context", "Configurable", "LiveProcessor", "WAVEFORM"]
 
 WAVEFORM = "waveform"
 """The built-in domain: effects that take and return :class:`Audio`."""
@@ -50,6 +50,46 @@ class Context:
     def spawn(self, n: int) -> list["Context"]:
         """Independent child contexts, one per sub-effect."""
         return [Context.from_seed(s, self.options) for s in self.seed_sequence.spawn(n)]
+
+
+class LiveProcessor:
+    """One effect, or one run of a domain's effects, working on a live stream block by block.
+
+    :meth:`Effect.live` and :meth:`vcfx.Domain.live` build one for a
+    :class:`vcfx.Stream`, which calls it from its own thread (often a sound
+    card's callback). Blocks are float32 arrays shaped ``(channels, n)``,
+    ``1 <= n <= block_frames``, already checked by the stream.
+
+    The per-block path must not wait: no file or network I/O, no logging,
+    no locks, and no allocation beyond the arrays NumPy makes. Parameters
+    of the effects may be assigned from another thread between blocks;
+    read each one once per block.
+
+    Attributes
+    ----------
+    latency_frames : int
+        The constant delay (frames) from input to output, known when the
+        processor is built: output frame ``t`` answers input frame ``t -
+        latency_frames``.
+    """
+
+    latency_frames: int = 0
+
+    def process(self, block: np.ndarray) -> np.ndarray:
+        """The next ``n`` output frames for the next ``n`` input frames, float32, shaped like ``block``."""
+        raise NotImplementedError
+
+    def flush(self) -> np.ndarray:
+        """What the processor still owes after the last block, shape ``(channels, k)``, float32.
+
+        At least ``latency_frames`` frames (the delayed end of the input),
+        plus any tail (a reverb's decay). The processor is then reset.
+        """
+        raise NotImplementedError
+
+    def reset(self) -> None:
+        """Forget every past block, as if just built."""
+        raise NotImplementedError
 
 
 class Configurable:
@@ -200,6 +240,18 @@ class Effect(Configurable):
         frame-based analysis; effects with long memory (reverb) say more.
         """
         return int(0.25 * sample_rate)
+
+    def live(self, sample_rate: int, channels: int, block_frames: int, ctx: Context) -> LiveProcessor:
+        """A :class:`LiveProcessor` running this (``"waveform"`` domain) effect on a live stream.
+
+        An effect that can stream overrides this; the default refuses.
+        ``ctx`` is the effect's context in the stream (its generator comes
+        from the chain's seed). Raise :class:`vcfx.StreamError` saying why
+        when these settings cannot stream (a length change, a sample rate);
+        :class:`vcfx.Stream` names the effect. An effect that works in
+        another domain streams through :meth:`vcfx.Domain.live` instead.
+        """
+        raise StreamError("it has no live processor (an effect streams by implementing Effect.live)")
 
     # -- calling ---------------------------------------------------------------
     def __call__(self, audio: Audio, *, seed=None) -> Audio:

@@ -12,6 +12,7 @@ __all__ = [
     "SpecError",
     "PluginError",
     "EffectError",
+    "StreamError",
     "PluginLoadWarning",
     "unknown_name_message",
 ]
@@ -39,6 +40,10 @@ class PluginError(VcfxError):
 
 class EffectError(VcfxError):
     """An effect failed while processing, or broke the effect contract."""
+
+
+class StreamError(VcfxError, ValueError):
+    """A chain that cannot run as a live stream, or a block a live stream cannot take."""
 
 
 class PluginLoadWarning(UserWarning):

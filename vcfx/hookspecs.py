@@ -40,6 +40,18 @@ def register_domains(register: Callable[[object], None]) -> None:
 
 
 @hookspec
+def register_live_domains(register: Callable[[str, Callable[..., object]], None]) -> None:
+    """Let a domain stream live: call ``register(domain_name, factory)``.
+
+    ``factory(effects, contexts, sample_rate, channels, block_frames, ctx)``
+    returns a :class:`vcfx.LiveProcessor` for one run of the domain's
+    effects, as :meth:`vcfx.Domain.live` does (it is used instead of that
+    method). It raises :class:`vcfx.StreamError` saying why when the effects
+    or settings cannot stream. One factory per domain name.
+    """
+
+
+@hookspec
 def register_presets(register: Callable[[str, Callable[..., object], str], None]) -> None:
     """Register named chains: call ``register(name, factory, summary)``.
 

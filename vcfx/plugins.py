@@ -70,6 +70,7 @@ class PluginInfo:
     entry_point: str | None = None
     effects: list[str] = field(default_factory=list)
     domains: list[str] = field(default_factory=list)
+    live_domains: list[str] = field(default_factory=list)
     presets: list[str] = field(default_factory=list)
     slicers: list[str] = field(default_factory=list)
     hooks: list[str] = field(default_factory=list)
@@ -89,6 +90,7 @@ class PluginInfo:
             "entry_point": self.entry_point,
             "effects": self.effects,
             "domains": self.domains,
+            "live_domains": self.live_domains,
             "presets": self.presets,
             "slicers": self.slicers,
             "hooks": self.hooks,
@@ -110,6 +112,7 @@ class Registry:
 
     effects: dict[str, type[Effect]] = field(default_factory=dict)
     domains: dict[str, Domain] = field(default_factory=dict)
+    live_domains: dict[str, Callable[..., Any]] = field(default_factory=dict)
     presets: dict[str, Preset] = field(default_factory=dict)
     slicers: dict[str, type[Slicer]] = field(default_factory=dict)
     plugins: dict[str, PluginInfo] = field(default_factory=dict)
@@ -418,6 +421,12 @@ def _check_domain(plugin: str, dom: Domain) -> tuple[str, Domain]:
     return dom.name, dom
 
 
+def _check_live_domain(plugin: str, name: str, factory: Callable[..., Any]) -> tuple[str, Callable[..., Any]]:
+    if not isinstance(name, str) or not name or name == WAVEFORM or not callable(factory):
+        raise PluginError(f"register_live_domains takes a domain name and a factory, got {name!r}, {factory!r}")
+    return name, factory
+
+
 def _check_preset(plugin: str, name: str, factory: Callable[..., Any], summary: str = "") -> tuple[str, Preset]:
     if not isinstance(name, str) or not name or not callable(factory):
         raise PluginError(f"register_presets takes a name and a factory returning a Chain, got {name!r}, {factory!r}")
@@ -432,6 +441,7 @@ def _check_command(plugin: str, name: str, command: Any) -> tuple[str, Any]:
 
 _HOOKS = (  # (hook, what it registers, its owner table in Registry, check), called in this order
     ("register_domains", "domains", None, _check_domain),
+    ("register_live_domains", "live_domains", None, _check_live_domain),
     ("register_effects", "effects", "owner", _class_check("effect", Effect)),
     ("register_presets", "presets", None, _check_preset),
     ("register_slicers", "slicers", "slicer_owner", _class_check("slicer", Slicer)),
@@ -484,7 +494,7 @@ def _build() -> Registry:
     global _building
     pm = _plugin_manager()
     infos = {
-        name: replace(info, effects=[], domains=[], presets=[], slicers=[], hooks=_hooks_of(pm, name),
+        name: replace(info, effects=[], domains=[], live_domains=[], presets=[], slicers=[], hooks=_hooks_of(pm, name),
                       error=_late_failures.get(name, info.error))
         for name, info in _entry_infos.items()
     }
@@ -583,7 +593,7 @@ def add_commands(group: Any) -> list[str]:
             for name, error in failures.items():
                 info = infos[name]
                 _late_failures[name] = error
-                had = {kind: getattr(info, kind) for kind in ("effects", "domains", "presets", "slicers")}
+                had = {kind: getattr(info, kind) for kind in ("effects", "domains", "live_domains", "presets", "slicers")}
                 _fail(info, error, dropped=_listing({**had, **staged.get(name, {})}))
         for name, command in plan:
             group.add_command(command, name)

@@ -50,6 +50,13 @@ What is checked
     raises :class:`~vcfx.AudioError`, never anything else.
 
 :func:`check_effect` runs the last five in every engine the effect lists.
+
+For an effect that streams live (:meth:`~vcfx.Effect.live`, or a domain
+that streams), :func:`check_live` drives a :class:`vcfx.Stream`: each
+block comes back float32 shaped like the input; the output does not depend
+on how the input is cut into blocks; :meth:`~vcfx.Stream.flush` holds at
+least the latency; :meth:`~vcfx.Stream.reset` starts the same output
+again; and a rejected block (NaN) changes nothing that follows.
 """
 
 from __future__ import annotations
@@ -63,7 +70,8 @@ import numpy as np
 from .audio import DTYPE, Audio
 from .chain import Chain, _length_ok
 from .effect import WAVEFORM, Configurable, Effect
-from .errors import AudioError, ParameterError, VcfxError
+from .errors import AudioError, ParameterError, StreamError, VcfxError
+from .live import Stream
 from .params import Param
 from .plugins import registry
 from .spec import parse_effect
@@ -80,6 +88,7 @@ __all__ = [
     "check_determinism",
     "check_stereo",
     "check_silence",
+    "check_live",
     "check_short_input",
 ]
 
@@ -425,3 +434,76 @@ def check_effect(cls: type[Effect], cases: Iterable[dict[str, Any]] | None = Non
             check_silence(effect, seed=seed, engine=engine)
             check_short_input(effect, seed=seed, engine=engine)
     return len(cases)
+
+
+# -- live streams ----------------------------------------------------------------------
+
+def _live_run(stream: Stream, x: np.ndarray, sizes: list[int], what: str, label: str,
+              poison_at: int | None = None) -> np.ndarray:
+    parts, start, k = [], 0, 0
+    while start < x.shape[1]:
+        n = min(sizes[k % len(sizes)], x.shape[1] - start)
+        block = np.ascontiguousarray(x[:, start:start + n])
+        if k == poison_at:
+            bad = block.copy()
+            bad[0, 0] = np.nan
+            try:
+                stream.process(bad)
+            except StreamError:
+                pass
+            else:
+                raise ContractError(f"{label}: a block holding NaN was accepted")
+        out = stream.process(block)
+        if not (isinstance(out, np.ndarray) and out.dtype == np.float32 and out.shape == block.shape):
+            raise ContractError(f"{label}: a block of shape {block.shape} came back as {out!r:.80} on {what}")
+        parts.append(out)
+        start += n
+        k += 1
+    tail = stream.flush()
+    if tail.shape[0] != x.shape[0] or tail.shape[1] < stream.latency_frames:
+        raise ContractError(f"{label}: flush() returned {tail.shape}, fewer than latency_frames="
+                            f"{stream.latency_frames} frames, on {what}")
+    return np.concatenate(parts + [tail], axis=1)
+
+
+def check_live(effect: Effect, sample_rate: int = 48000, channels: int = 1, block_frames: int = 256,
+               seed: int = 0, atol: float = 1e-6, any_blocks: bool = True) -> None:
+    """Run ``effect`` as a :class:`vcfx.Stream` and check the live contract.
+
+    The output of blocks of ``block_frames`` equals (within ``atol``) the
+    output of irregular blocks (1 frame, a prime number of frames, a full
+    block); after :meth:`~vcfx.Stream.reset` the same input gives the same
+    output; a block holding NaN is refused with a StreamError and leaves
+    what follows unchanged; ``flush()`` returns at least
+    ``latency_frames`` frames. ``any_blocks=False`` skips the irregular
+    blocks, for a wrapped processor whose output depends on its block size
+    (a pedalboard plugin's modulation advances per block).
+
+    Raises
+    ------
+    ContractError
+        Naming the effect and what broke.
+    """
+    label = _label(effect)
+    chain = Chain([effect], seed=seed)
+    try:
+        stream = Stream(chain, sample_rate=sample_rate, channels=channels, block_frames=block_frames)
+    except VcfxError as exc:
+        raise ContractError(f"{label} does not stream: {type(exc).__name__}: {exc}") from exc
+    x = _voice(sample_rate, channels).samples.astype(np.float32)
+    what = f"a {channels}-channel voice at {sample_rate} Hz"
+    even = _live_run(stream, x, [block_frames], what, label)
+    stream.reset()
+    again = _live_run(stream, x, [block_frames], what + " after reset()", label)
+    poisoned = _live_run(Stream(chain, sample_rate=sample_rate, channels=channels, block_frames=block_frames),
+                         x, [block_frames], what + " with a rejected NaN block", label, poison_at=3)
+    runs = [("after reset()", again), ("with a rejected NaN block", poisoned)]
+    if any_blocks:
+        fresh = Stream(chain, sample_rate=sample_rate, channels=channels, block_frames=block_frames)
+        runs.append(("in ragged blocks", _live_run(fresh, x, [1, 37, block_frames, max(1, block_frames // 2 - 1)],
+                                                   what + " in ragged blocks", label)))
+    for name, other in runs:
+        if other.shape != even.shape or not np.allclose(other, even, atol=atol, rtol=0):
+            diff = np.abs(other - even).max() if other.shape == even.shape else f"shape {other.shape}"
+            raise ContractError(f"{label}: the live output {name} differs from the output in blocks of "
+                                f"{block_frames} (by {diff}) on {what}")

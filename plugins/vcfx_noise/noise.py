@@ -89,6 +89,12 @@ class Noise(vcfx.Effect):
                 f"noise takes snr_db or amount, not both (snr_db={self.snr_db}, amount={self.amount})"
             )
 
+    def live(self, sample_rate: int, channels: int, block_frames: int, ctx: vcfx.Context):
+        """Stream the noise block by block (see :class:`vcfx_noise.live.NoiseLive`)."""
+        from .live import NoiseLive
+
+        return NoiseLive(self, sample_rate, channels, ctx)
+
     def process_waveform(self, audio: vcfx.Audio, ctx: vcfx.Context) -> vcfx.Audio:
         x = audio.samples
         if self.amount is not None:

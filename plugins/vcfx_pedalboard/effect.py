@@ -302,6 +302,12 @@ class PedalboardEffect(vcfx.Effect):
     def context_frames(self, sample_rate: int) -> int:
         return max(int(CONTEXT_S * sample_rate), self.tail_frames(sample_rate))
 
+    def live(self, sample_rate: int, channels: int, block_frames: int, ctx: vcfx.Context):
+        """Stream with ``reset=False`` between blocks (see :class:`vcfx_pedalboard.live.PedalboardLive`)."""
+        from .live import PedalboardLive
+
+        return PedalboardLive(self, sample_rate, channels, block_frames)
+
     def process_waveform(self, audio: vcfx.Audio, ctx: vcfx.Context) -> vcfx.Audio:
         if isinstance(self.plugin, str):  # a fresh built-in per run: no state shared between threads
             plugin, lock = build_builtin(self.plugin, parse_settings(self.settings)), contextlib.nullcontext()

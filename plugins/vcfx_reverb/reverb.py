@@ -59,7 +59,9 @@ class Reverb(vcfx.Effect):
     The output is longer than the input by the tail: ``frames + L - 1``,
     where ``L`` is the IR's length at the voice's sample rate including
     the pre-delay. Silence in gives silence out. Any input length works,
-    down to a single frame.
+    down to a single frame. In a live stream (:class:`vcfx.Stream`) the
+    convolution is partitioned and the tail comes with ``flush()``;
+    ``keep_peak`` is not applied there.
     """
 
     name = "reverb"
@@ -105,6 +107,12 @@ class Reverb(vcfx.Effect):
         if self.is_random():
             return None
         return frames + self.ir_frames(sample_rate) - 1
+
+    def live(self, sample_rate: int, channels: int, block_frames: int, ctx: vcfx.Context):
+        """Stream by partitioned convolution, the tail kept across blocks (see :class:`vcfx_reverb.live.ReverbLive`)."""
+        from .live import ReverbLive
+
+        return ReverbLive(self, sample_rate, channels)
 
     def process_waveform(self, audio: vcfx.Audio, ctx: vcfx.Context) -> vcfx.Audio:
         h = self.impulse_response(audio.sample_rate, audio.channels).astype(np.float32)

@@ -19,6 +19,11 @@ class Rescaling(vcfx.Effect):
 
     rate: float
 
+    def live(self, sample_rate, channels, block_frames, ctx):
+        """Refused: a live stream keeps its length, and this effect changes it."""
+        raise vcfx.StreamError(f"it changes the length (rate={self.rate} makes the output last 1/rate as long), "
+                               "and a live stream's output keeps pace with its input")
+
     def expected_frames(self, frames: int, sample_rate: int) -> int | None:
         if self.is_random():
             return None

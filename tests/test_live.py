@@ -1,0 +1,351 @@
+"""vcfx.Stream: constant latency, the same voice as offline, refusals, bad blocks, parameter changes."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import vcfx
+import vcfx.testing
+from vcfx import plugins
+
+from truth import praat_f0
+
+RATE = 48000
+BLOCK = 256
+SPEC = "pitch_shift=semitones=4,formant_shift=ratio=1.1"
+SPEECH = Path(__file__).resolve().parents[2] / "shared" / "audio" / "speech.wav"
+
+
+def run(stream: vcfx.Stream, x: np.ndarray, sizes=(BLOCK,)) -> np.ndarray:
+    """Every block of ``x`` through ``stream``, then its flush."""
+    parts, start, k = [], 0, 0
+    while start < x.shape[1]:
+        n = sizes[k % len(sizes)]
+        parts.append(stream.process(np.ascontiguousarray(x[:, start:start + n], dtype=np.float32)))
+        start, k = start + n, k + 1
+    return np.concatenate(parts + [stream.flush()], axis=1)
+
+
+def aligned(stream: vcfx.Stream, y: np.ndarray, frames: int) -> np.ndarray:
+    return y[:, stream.latency_frames:stream.latency_frames + frames]
+
+
+def impulses(frames: int, every: int, first: int = 1000) -> np.ndarray:
+    x = np.zeros((1, frames), np.float32)
+    x[0, first::every] = 0.5
+    return x
+
+
+# -- latency ---------------------------------------------------------------------------------------------
+
+def test_latency_of_pitch_and_formant_shift_is_within_50_ms_and_exact_end_to_end():
+    chain = vcfx.Chain.from_spec(SPEC)
+    stream = vcfx.Stream(chain, sample_rate=RATE, block_frames=BLOCK)
+    assert stream.latency_frames <= 2400
+    assert stream.latency_ms == pytest.approx(1000 * stream.latency_frames / RATE)
+    # the same stream with every effect neutral: the impulse train comes out as it went in, delayed
+    chain[0].semitones, chain[1].ratio = 0.0, 1.0
+    x = impulses(RATE, 4800)
+    y = run(stream, x)
+    assert y.shape[1] >= x.shape[1] + stream.latency_frames
+    delays = np.flatnonzero(y[0]) - np.flatnonzero(x[0])[: np.count_nonzero(y[0])]
+    assert set(delays) == {stream.latency_frames}
+    np.testing.assert_array_equal(aligned(stream, y, x.shape[1]), x)
+
+
+def test_latency_is_exact_while_the_pitch_is_shifted():
+    """Sparse clicks are unvoiced: PSOLA copies them in place, so each comes out exactly latency_frames later."""
+    stream = vcfx.Stream("pitch_shift=semitones=4", sample_rate=RATE, block_frames=BLOCK)
+    x = impulses(RATE, 4800, first=2400)
+    y = run(stream, x)[0]
+    peaks = np.flatnonzero(np.abs(y) > 0.25)
+    assert len(peaks) == np.count_nonzero(x)
+    assert set(peaks - np.flatnonzero(x[0])) == {stream.latency_frames}
+
+
+def test_neutral_chain_gives_the_delayed_input_exactly():
+    chain = vcfx.Chain.from_spec("pitch_shift=semitones=0,noise=amount=0,reverb=wet=0,"
+                                 "pedalboard=plugin=Gain:settings=gain_db=0", seed=1)
+    voice = vcfx.synthetic_voice(0.5, RATE).audio.samples.astype(np.float32)
+    for channels in (1, 2):
+        x = np.repeat(voice, channels, axis=0)
+        stream = vcfx.Stream(chain, sample_rate=RATE, channels=channels, block_frames=BLOCK)
+        y = run(stream, x, sizes=(BLOCK, 1, 100))
+        np.testing.assert_array_equal(aligned(stream, y, x.shape[1]), x)
+        assert not y[:, : stream.latency_frames].any()
+
+
+# -- the same voice as offline ----------------------------------------------------------------------------
+
+def compare_with_offline(voice: vcfx.Audio, spec: str) -> tuple[float, float, np.ndarray, np.ndarray]:
+    """Median cents (live against offline psola, frames voiced in both) and the voiced shares, by Praat."""
+    chain = vcfx.Chain.from_spec(spec)
+    offline = vcfx.Chain(list(chain), engine="psola")(voice)
+    stream = vcfx.Stream(chain, sample_rate=voice.sample_rate, block_frames=BLOCK)
+    x = voice.samples.astype(np.float32)
+    live = vcfx.Audio(aligned(stream, run(stream, x), x.shape[1]), voice.sample_rate)
+    _, f_live = praat_f0(live)
+    _, f_off = praat_f0(offline)
+    n = min(len(f_live), len(f_off))
+    f_live, f_off = f_live[:n], f_off[:n]
+    both = (f_live > 0) & (f_off > 0)
+    cents = 1200 * np.log2(f_live[both] / f_off[both])
+    return float(np.median(cents)), float(np.mean(f_live > 0) - np.mean(f_off > 0)), live.samples, offline.samples
+
+
+def test_same_voice_as_offline_on_a_voice_of_known_pitch():
+    voice = vcfx.synthetic_voice(2.0, RATE, f0_hz=(130.0, 190.0)).audio
+    cents, voiced, _, _ = compare_with_offline(voice, SPEC)
+    assert abs(cents) <= 3.0  # Praat's median over frames voiced in both
+    assert abs(voiced) <= 0.03
+
+
+@pytest.mark.skipif(not SPEECH.exists(), reason="../shared/audio/speech.wav is not here")
+def test_same_voice_as_offline_on_speech():
+    speech = vcfx.load(SPEECH).resample(RATE)
+    voice = vcfx.Audio(speech.samples[:1], RATE)
+    cents, voiced, live, offline = compare_with_offline(voice, SPEC)
+    assert abs(cents) <= 3.0
+    assert abs(voiced) <= 0.03
+    assert np.sqrt(np.mean(live ** 2)) == pytest.approx(np.sqrt(np.mean(offline ** 2)), rel=0.05)
+
+
+def test_a_parameter_change_from_another_thread_takes_effect_at_the_next_block_without_a_click():
+    voice = vcfx.synthetic_voice(2.0, RATE, f0_hz=(150.0, 150.0)).audio
+    chain = vcfx.Chain.from_spec("pitch_shift=semitones=4")
+    stream = vcfx.Stream(chain, sample_rate=RATE, block_frames=BLOCK)
+    x = voice.samples.astype(np.float32)
+    change_at = (x.shape[1] // 2) // BLOCK
+    parts = []
+    for k, start in enumerate(range(0, x.shape[1], BLOCK)):
+        if k == change_at:
+            setter = threading.Thread(target=setattr, args=(chain[0], "semitones", 7.0))
+            setter.start()
+            setter.join()
+        parts.append(stream.process(np.ascontiguousarray(x[:, start:start + BLOCK])))
+    y = aligned(stream, np.concatenate(parts + [stream.flush()], axis=1), x.shape[1])[0]
+    largest_offline = max(np.abs(np.diff(vcfx.Chain([vcfx.effect("pitch_shift", semitones=s)], engine="psola")(voice)
+                                         .samples[0])).max() for s in (4, 7))
+    assert np.abs(np.diff(y)).max() <= largest_offline
+    t, f = praat_f0(vcfx.Audio(y[None, :], RATE))
+    switch = change_at * BLOCK / RATE
+    before = np.median(f[(t > 0.3) & (t < switch - 0.05) & (f > 0)])
+    after = np.median(f[(t > switch + 0.05) & (t < 1.9) & (f > 0)])
+    assert 1200 * np.log2(before / 150.0) == pytest.approx(400, abs=10)
+    assert 1200 * np.log2(after / 150.0) == pytest.approx(700, abs=10)
+
+
+def test_pitch_variance_centres_on_a_running_mean():
+    """factor=0 speaks at the centre: the mean log f0 of the voice so far (all of it, within CENTRE_WINDOW_S)."""
+    truth = vcfx.synthetic_voice(2.0, RATE, f0_hz=(120.0, 200.0))
+    stream = vcfx.Stream("pitch_variance=factor=0", sample_rate=RATE, block_frames=BLOCK)
+    x = truth.audio.samples.astype(np.float32)
+    y = aligned(stream, run(stream, x), x.shape[1])
+    t, f_out = praat_f0(vcfx.Audio(y, RATE))
+    grid = np.arange(0.0, 2.0, 0.005)
+    running = np.exp2(np.cumsum(np.log2(truth.f0_at(grid))) / np.arange(1, len(grid) + 1))
+    expected = np.interp(t, grid, running)
+    inside = (t > 0.2) & (t < 1.9) & (f_out > 0)
+    cents = 1200 * np.log2(f_out[inside] / expected[inside])
+    assert np.median(np.abs(cents)) < 15  # Praat against the running mean of the known f0
+    assert f_out[inside][-1] < 0.9 * truth.f0_at(np.array([1.9]))[0]  # not the glide's own pitch
+
+
+# -- waveform effects ------------------------------------------------------------------------------------------
+
+def test_reverb_equals_offline_convolution():
+    rng = np.random.default_rng(0)
+    x = (0.1 * rng.standard_normal((2, 30000))).astype(np.float32)
+    chain = vcfx.Chain.from_spec("reverb=rt60_s=0.3:wet=0.4:keep_peak=false")
+    offline = chain(vcfx.Audio(x, RATE)).samples
+    stream = vcfx.Stream(chain, sample_rate=RATE, channels=2, block_frames=BLOCK)
+    y = run(stream, x, sizes=(BLOCK, 3, 200, 1))
+    assert y.shape == offline.shape  # the tail comes with flush()
+    np.testing.assert_allclose(y, offline, atol=1e-6)
+
+
+def test_noise_same_seed_same_stream_and_the_offline_noise():
+    x = np.zeros((1, 20000), np.float32)
+    streams = [vcfx.Stream(vcfx.Chain.from_spec("noise=amount=0.01", seed=s), sample_rate=RATE) for s in (5, 5, 6)]
+    a, b, c = (run(s, x)[0] for s in streams)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+    offline = vcfx.Chain.from_spec("noise=amount=0.01", seed=5)(vcfx.Audio(x, RATE)).samples[0]
+    gain = np.dot(offline, a) / np.dot(a, a)  # offline scales its draw to an exact RMS
+    np.testing.assert_allclose(gain * a, offline, atol=1e-6)
+    assert gain == pytest.approx(1.0, abs=0.02)
+
+
+def test_pedalboard_plugins_keep_their_state_across_blocks():
+    x = (0.1 * np.random.default_rng(1).standard_normal((1, 20000))).astype(np.float32)
+    chain = vcfx.Chain.from_spec("pedalboard=plugin=Chorus")
+    y = run(vcfx.Stream(chain, sample_rate=RATE), x)
+    np.testing.assert_allclose(y, chain(vcfx.Audio(x, RATE)).samples, atol=1e-6)
+
+
+@pytest.mark.parametrize("spec", ["noise=snr_db=10:color=pink", "reverb=rt60_s=0.2", "pitch_shift=semitones=-3",
+                                  "formant_shift=ratio=0.9", "pitch_variance=factor=1.5"])
+def test_streaming_effects_keep_the_live_contract(spec):
+    effect = vcfx.Chain.from_spec(spec)[0]
+    vcfx.testing.check_live(effect)
+    vcfx.testing.check_live(effect, sample_rate=22050, channels=2, block_frames=128)
+
+
+def test_check_live_catches_a_processor_that_depends_on_the_block_size():
+    vcfx.testing.check_live(vcfx.Chain.from_spec("pedalboard=plugin=Chorus")[0], any_blocks=False)
+    with pytest.raises(vcfx.testing.ContractError, match="ragged blocks"):
+        vcfx.testing.check_live(vcfx.Chain.from_spec("pedalboard=plugin=Chorus")[0])
+
+
+# -- refusals and bad input ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("spec, match", [
+    ("tempo=rate=0.8", 'effect "tempo" cannot stream live: it changes the length'),
+    ("speed=rate=1.2", 'effect "speed" cannot stream live: it changes the length'),
+    ("pitch_shift=semitones=2,tempo=rate=1.0", 'in the "psola" domain cannot stream live: effect "tempo" changes the length'),
+])
+def test_length_changing_effects_are_refused_when_the_stream_is_built(spec, match):
+    with pytest.raises(vcfx.StreamError, match=match) as caught:
+        vcfx.Stream(spec)
+    assert "\n" not in str(caught.value)
+
+
+def test_world_is_refused_and_psola_suggested():
+    with pytest.raises(vcfx.StreamError, match='"world" domain cannot stream live.*engine="psola"'):
+        vcfx.Stream(vcfx.Chain([vcfx.effect("pitch_shift", semitones=4)], engine="world"))
+    assert vcfx.Stream("pitch_shift=semitones=4").engine == "psola"
+
+
+def test_a_sample_rate_the_engine_cannot_stream_at_is_refused():
+    with pytest.raises(vcfx.StreamError, match="streams at 8000 to 96000 Hz, not 192000 Hz"):
+        vcfx.Stream("pitch_shift=semitones=4", sample_rate=192000)
+    with pytest.raises(vcfx.AudioError, match="sample_rate=0"):
+        vcfx.Stream("noise", sample_rate=0)
+    with pytest.raises(vcfx.ParameterError, match="block_frames=0"):
+        vcfx.Stream("noise", block_frames=0)
+
+
+def test_bad_blocks_are_refused_in_one_line_and_the_stream_carries_on():
+    x = vcfx.synthetic_voice(0.5, RATE).audio.samples.astype(np.float32)
+    clean = run(vcfx.Stream(SPEC, sample_rate=RATE), x)
+    stream = vcfx.Stream(SPEC, sample_rate=RATE)
+    nan = x[:, :BLOCK].copy()
+    nan[0, 7] = np.nan
+    bad = {
+        "dtype float32": x[:, :BLOCK].astype(np.float64),
+        r"shaped \(1, n\) with 1 <= n <= 256, got \(256,\)": x[0, :BLOCK],
+        r"got \(1, 257\)": x[:, :257],
+        r"got \(2, 256\)": np.repeat(x[:, :BLOCK], 2, axis=0),
+        "NaN or infinity": nan,
+        "NumPy array": [[0.0] * BLOCK],
+    }
+    parts = []
+    for k, start in enumerate(range(0, x.shape[1], BLOCK)):
+        if k < len(bad):
+            match, block = list(bad.items())[k]
+            with pytest.raises(vcfx.StreamError, match=match) as caught:
+                stream.process(block)
+            assert "\n" not in str(caught.value)
+        parts.append(stream.process(np.ascontiguousarray(x[:, start:start + BLOCK])))
+    np.testing.assert_array_equal(np.concatenate(parts + [stream.flush()], axis=1), clean)
+
+
+def test_reset_starts_afresh():
+    x = vcfx.synthetic_voice(0.5, RATE).audio.samples.astype(np.float32)
+    stream = vcfx.Stream(vcfx.Chain.from_spec(SPEC + ",noise=amount=0.001", seed=3), sample_rate=RATE)
+    first = run(stream, x[:, :5000])
+    stream.process(x[:, :BLOCK])
+    stream.reset()
+    np.testing.assert_array_equal(run(stream, x[:, :5000]), first)
+
+
+# -- the hook --------------------------------------------------------------------------------------------------
+
+class Halve(vcfx.Effect):
+    name = "test_halve"
+    summary = "Half the level, in its own domain"
+    domains = ("test_level",)
+
+    def process_test_level(self, state, ctx):
+        return state * 0.5
+
+
+class LevelDomain(vcfx.Domain):
+    name = "test_level"
+
+    def analyze(self, audio, ctx):
+        return audio.samples
+
+    def synthesize(self, state, ctx):
+        return vcfx.Audio(state, 48000)
+
+
+class LevelLive(vcfx.LiveProcessor):
+    latency_frames = 3
+
+    def __init__(self, effects, channels):
+        self.effects, self.channels = effects, channels
+        self.reset()
+
+    def reset(self):
+        self.held = np.zeros((self.channels, 3), np.float32)
+
+    def process(self, block):
+        joined = np.concatenate([self.held, block], axis=1)
+        for _ in self.effects:
+            joined = joined * np.float32(0.5)
+        self.held = np.concatenate([self.held, block], axis=1)[:, -3:]
+        return np.ascontiguousarray(joined[:, :block.shape[1]])
+
+    def flush(self):
+        out = self.held * np.float32(0.5 ** len(self.effects))
+        self.reset()
+        return out
+
+
+class LevelPlugin:
+    @vcfx.hookimpl
+    def register_domains(self, register):
+        register(LevelDomain())
+
+    @vcfx.hookimpl
+    def register_effects(self, register):
+        register(Halve)
+
+    @vcfx.hookimpl
+    def register_live_domains(self, register):
+        register("test_level", lambda effects, contexts, sample_rate, channels, block_frames, ctx:
+                 LevelLive(effects, channels))
+
+
+def test_hook_register_live_domains():
+    plugins.register(LevelPlugin(), name="test-level")
+    try:
+        assert plugins.registry().plugins["test-level"].live_domains == ["test_level"]
+        stream = vcfx.Stream("test_halve,test_halve", sample_rate=RATE)
+        assert stream.latency_frames == 3
+        x = impulses(2000, 500)
+        y = run(stream, x, sizes=(BLOCK, 5))
+        np.testing.assert_array_equal(y[:, 3:], 0.25 * x)
+    finally:
+        plugins.unregister("test-level")
+    with pytest.raises(vcfx.PluginError):
+        vcfx.Stream("test_halve")
+
+
+def test_register_live_domains_refuses_a_factory_that_is_not_callable():
+    class Broken:
+        @vcfx.hookimpl
+        def register_live_domains(self, register):
+            register("psola", "not a factory")
+
+    plugins.register(Broken(), name="test-broken-live")
+    try:
+        with pytest.warns(vcfx.PluginLoadWarning, match="register_live_domains takes a domain name and a factory"):
+            plugins.registry()
+    finally:
+        plugins.unregister("test-broken-live")
