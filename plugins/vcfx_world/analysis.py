@@ -31,17 +31,6 @@ fall changes the features slightly; the blocks are fixed by time alone,
 so the result is the same on any number of cores.
 """
 
-D4C_CHECKED_RATE_HZ = 15800
-"""Below this rate pyworld's D4C decides voicing from memory it never wrote.
-
-Its voicing check sums the spectrum up to 7.9 kHz, past the Nyquist
-frequency of a slower signal, so its answer varies with whatever ran
-before. There the check is skipped: every voiced frame gets the full
-aperiodicity analysis, which is what the check passes for a signal with
-nothing above 4 kHz.
-"""
-
-
 UNVOICED_APERIODICITY = 1.0 - 1e-12
 """What D4C gives a frame it takes as unvoiced (WORLD's 1 - kMySafeGuardMinimum); synthesis ignores it there."""
 
@@ -105,9 +94,15 @@ def aperiodicity(x, f0, t, sample_rate: int, opts: dict[str, Any]) -> np.ndarray
     :func:`interpolated_frames`, which get the mean of their neighbours. This
     halves D4C's time; the output stays within every quality target
     (docs/measurements.md, "Where WORLD's time goes").
+
+    D4C's own voicing check is off (``threshold=-inf``): the analysis has
+    decided voicing already (:func:`vcfx_world.f0.settle_voicing`), and the
+    check gave frames that repeat well at their period pure noise (below
+    15.8 kHz it also reads memory it never wrote: it sums the spectrum up
+    to 7.9 kHz).
     """
     fft_size = pyworld.get_cheaptrick_fft_size(sample_rate, opts["f0_floor_hz"])
-    skip_check = {} if sample_rate >= D4C_CHECKED_RATE_HZ else {"threshold": -np.inf}
+    skip_check = {"threshold": -np.inf}
     between = interpolated_frames(f0)
     analysed = np.flatnonzero((f0 > 0) & ~between)
     ap = np.full((len(f0), fft_size // 2 + 1), UNVOICED_APERIODICITY)
