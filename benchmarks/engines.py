@@ -25,7 +25,9 @@ registered; pedalboard's Rubber Band R3 with formants kept; Praat's "Change
 gender" (PSOLA, formant ratio 1); ``librosa.effects.pitch_shift`` (which does
 not keep formants). Voices: a synthetic voice with a known contour (10 s),
 the example voice, and ``../shared/audio/speech.wav`` as mono at 22.05 and
-44.1 kHz (skipped when absent); each cut to its first 10 s.
+44.1 kHz and as it is (stereo, 44.1 kHz; skipped when absent); each cut to
+its first 10 s. A stereo line pools both channels: each is judged against
+its own input, and OVRL is the mean of the channels'.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ REAL_VOICE_PRAAT = {"floor": 75.0, "ceiling": 700.0}
 """Praat's range for the real voices (female, 150-330 Hz), as in the quality benchmarks."""
 
 
-# -- the engines: each takes a mono vcfx.Audio and a shift in semitones, and returns a vcfx.Audio ---------
+# -- the engines: each takes a vcfx.Audio (mono or stereo) and a shift in semitones, and returns a vcfx.Audio -
 def vcfx_world(audio: vcfx.Audio, semitones: float) -> vcfx.Audio:
     return vcfx.effect("pitch_shift", semitones=semitones)(audio)
 
@@ -72,17 +74,21 @@ def rubberband_r3(audio: vcfx.Audio, semitones: float) -> vcfx.Audio:
 
 def praat_change_gender(audio: vcfx.Audio, semitones: float) -> vcfx.Audio:
     # Praat's arguments: pitch floor, pitch ceiling (Hz), formant shift ratio, new pitch median (Hz),
-    # pitch range factor, duration factor; the new median is the old one moved by the shift
-    sound = parselmouth.Sound(audio.samples[0].astype(np.float64), audio.sample_rate)
-    pitch = call(sound, "To Pitch", 0.0, 75.0, 600.0)
-    median = call(pitch, "Get quantile", 0.0, 0.0, 0.5, "Hertz")
-    out = call(sound, "Change gender", 75.0, 600.0, 1.0, median * 2.0 ** (semitones / 12.0), 1.0, 1.0)
-    return vcfx.Audio(out.values[:1].astype(np.float32), audio.sample_rate)
+    # pitch range factor, duration factor; the new median is the old one moved by the shift. Praat's
+    # Change gender works on one channel: each is changed on its own.
+    out = []
+    for channel in audio.samples:
+        sound = parselmouth.Sound(channel.astype(np.float64), audio.sample_rate)
+        pitch = call(sound, "To Pitch", 0.0, 75.0, 600.0)
+        median = call(pitch, "Get quantile", 0.0, 0.0, 0.5, "Hertz")
+        changed = call(sound, "Change gender", 75.0, 600.0, 1.0, median * 2.0 ** (semitones / 12.0), 1.0, 1.0)
+        out.append(changed.values[0, :audio.frames])
+    return vcfx.Audio(np.stack(out).astype(np.float32), audio.sample_rate)
 
 
 def librosa_shift(audio: vcfx.Audio, semitones: float) -> vcfx.Audio:
-    out = librosa.effects.pitch_shift(audio.samples[0], sr=audio.sample_rate, n_steps=semitones)
-    return vcfx.Audio(out[np.newaxis].astype(np.float32), audio.sample_rate)
+    out = librosa.effects.pitch_shift(audio.samples, sr=audio.sample_rate, n_steps=semitones)
+    return vcfx.Audio(np.asarray(out, dtype=np.float32), audio.sample_rate)
 
 
 def engines() -> dict:
@@ -102,7 +108,7 @@ def _excerpt(audio: vcfx.Audio) -> vcfx.Audio:
 
 
 def voices() -> list[tuple[str, vcfx.Audio, dict]]:
-    """(label, mono audio, Praat's range for it) for every voice present."""
+    """(label, audio, Praat's range for it) for every voice present."""
     synthetic = vcfx.synthetic_voice(EXCERPT_S, 22050, f0_hz=(140.0, 220.0, 160.0, 200.0, 130.0),
                                      syllable_rate_hz=3.0).audio
     found = [("synthetic 22k", synthetic, {}), ("example 22k", _excerpt(vcfx.example_voice()), REAL_VOICE_PRAAT)]
@@ -110,7 +116,27 @@ def voices() -> list[tuple[str, vcfx.Audio, dict]]:
         for rate in (22050, 44100):
             found.append((f"speech.wav {rate / 1000:g}k", _excerpt(vcfx.load(SPEECH, sample_rate=rate, mono=True)),
                           REAL_VOICE_PRAAT))
+        stereo = vcfx.load(SPEECH)
+        if stereo.channels > 1:
+            found.append((f"speech.wav stereo {stereo.sample_rate / 1000:g}k", _excerpt(stereo), REAL_VOICE_PRAAT))
     return found
+
+
+def _channel(audio: vcfx.Audio, c: int) -> vcfx.Audio:
+    return vcfx.Audio(audio.samples[c:c + 1], audio.sample_rate)
+
+
+def judge(before: vcfx.Audio, after: vcfx.Audio, semitones: float, praat: dict) -> dict:
+    """``shift_error`` of every channel: the errors of all channels together, kept over all their frames."""
+    judged = [shift_error(_channel(before, c), _channel(after, c), semitones, **praat) for c in range(before.channels)]
+    frames = sum(j["frames"] for j in judged)
+    return {"cents": np.concatenate([j["cents"] for j in judged]),
+            "kept": sum(j["kept"] * j["frames"] for j in judged) / frames}
+
+
+def ovrl(audio: vcfx.Audio) -> float:
+    """DNSMOS OVRL, the mean over channels."""
+    return float(np.mean([dnsmos_ovrl(_channel(audio, c)) for c in range(audio.channels)]))
 
 
 # -- measuring --------------------------------------------------------------------------------------------
@@ -139,16 +165,16 @@ def rows(repeat: int = 1, naturalness: bool = True) -> list[dict]:
         fn(warm, 4.0)  # one-time costs (imports, JIT, plan caches) are not the engine's per-call speed
     for label, audio, praat in voices():
         if naturalness:
-            table.append({"voice": label, "shift": "", "engine": "input", "OVRL": dnsmos_ovrl(audio)})
+            table.append({"voice": label, "shift": "", "engine": "input", "OVRL": ovrl(audio)})
         for semitones in SHIFTS:
             for name, (out, rtf) in _run_all(found, audio, semitones, repeat).items():
-                judged = shift_error(audio, out, semitones, **praat)
+                judged = judge(audio, out, semitones, praat)
                 error = np.abs(judged["cents"])
                 row = {"voice": label, "shift": f"{semitones:+g}", "engine": name,
                        "bias": float(np.median(judged["cents"])), "median": float(np.median(error)),
                        "p90": float(np.percentile(error, 90)), "kept": judged["kept"], "RTF": rtf}
                 if naturalness:
-                    row["OVRL"] = dnsmos_ovrl(out)
+                    row["OVRL"] = ovrl(out)
                 table.append(row)
     return table
 
