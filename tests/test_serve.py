@@ -102,7 +102,19 @@ def test_presets_and_engines_come_from_the_registry(client):
         assert row["chain"] == vcfx.preset(name).to_spec()
     config = client.get("/api/config").json()
     assert config["engines"] == vcfx.chain.engines()
+    assert config["engine"] is None
     assert config["max_upload_mb"] == 2
+
+
+def test_the_page_can_start_at_an_engine():
+    with TestClient(create_app(ServeConfig(token=TOKEN, engine="psola")), base_url="http://127.0.0.1:8765") as c:
+        assert c.get("/api/config", params={"token": TOKEN}).json()["engine"] == "psola"
+
+
+def test_serve_refuses_an_unknown_engine_before_it_starts():
+    result = CliRunner().invoke(cli, ["serve", "--engine", "wrold", "--port", "1"])
+    assert result.exit_code != 0
+    assert "wrold" in result.output and "world" in result.output
 
 
 def test_declarations_say_which_parameters_name_files(client):

@@ -471,8 +471,9 @@ def batch(in_dir, out_dir, chain_spec, jobs, copies, seed, executor, scheduler, 
               help="Longest voice accepted.")
 @click.option("--no-token", is_flag=True,
               help="Let every request in without the token (anyone who can reach the port can use the server).")
+@click.option("--engine", metavar="NAME", help="The engine the page's engine choice starts at (see `vcfx plugins`).")
 @_common
-def serve(host, port, open_browser, max_upload_mb, max_duration_s, no_token):
+def serve(host, port, open_browser, max_upload_mb, max_duration_s, no_token, engine):
     """Serve the audition page: build a chain with controls, render, listen A/B, compare.
 
     Prints the page's URL, which ends in ?token=…: every request needs that
@@ -481,6 +482,7 @@ def serve(host, port, open_browser, max_upload_mb, max_duration_s, no_token):
     """
     from .serving import serve as run_server  # starlette and uvicorn load only for `vcfx serve`
 
+    engine = _checked_engine(engine)
     if no_token:
         _warn(f"--no-token: anyone who can reach {host}:{port} can use this server, other web pages included")
 
@@ -492,7 +494,7 @@ def serve(host, port, open_browser, max_upload_mb, max_duration_s, no_token):
             webbrowser.open(url)
 
     run_server(host, port, token=None if no_token else "", max_upload_mb=max_upload_mb,
-               max_duration_s=max_duration_s, ready=ready)
+               max_duration_s=max_duration_s, engine=engine, ready=ready)
 
 
 BUILT_IN_COMMANDS = frozenset(cli.commands)

@@ -53,7 +53,7 @@ from urllib.parse import urlsplit
 from . import plugins as plugin_host
 from . import audition
 from .audition import Refused, Render, check_voice, example_voice_path, load_voice, voice_analysis, web_items
-from .chain import engines
+from .chain import check_engine, engines
 from .errors import ParameterError, VcfxError
 
 __all__ = ["ServeConfig", "create_app", "serve", "page_url", "EXAMPLE_VOICE", "DEFAULT_PORT"]
@@ -92,6 +92,9 @@ class ServeConfig:
         ``127.0.0.1``, ``[::1]``), so a web page whose own name resolves to
         127.0.0.1 (DNS rebinding) cannot reach the server. ``vcfx serve``
         sets it when it listens on a loopback address.
+    engine : str or None
+        The engine the page's engine choice starts at (None: the chain's
+        own choice); a link that names one still wins.
     """
 
     token: str | None = None
@@ -99,6 +102,7 @@ class ServeConfig:
     max_duration_s: float = DEFAULT_MAX_DURATION_S
     workers: int = 2
     local_only: bool = True
+    engine: str | None = None
 
     @property
     def max_upload_bytes(self) -> int:
@@ -356,7 +360,7 @@ def create_app(config: ServeConfig | None = None):
             ours = version("vcfx")
         except PackageNotFoundError:  # pragma: no cover - a source tree
             ours = "0+unknown"
-        return JSONResponse({"engines": engines(), "max_upload_mb": config.max_upload_mb,
+        return JSONResponse({"engines": engines(), "engine": config.engine, "max_upload_mb": config.max_upload_mb,
                              "max_duration_s": config.max_duration_s, "version": ours,
                              "example_voice": EXAMPLE_VOICE})
 
@@ -494,7 +498,7 @@ def page_url(host: str, port: int, token: str | None) -> str:
 
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, token: str | None = "",
           max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, max_duration_s: float = DEFAULT_MAX_DURATION_S,
-          workers: int | None = None, ready=None) -> None:
+          workers: int | None = None, engine: str | None = None, ready=None) -> None:
     """Run the audition page's server until interrupted.
 
     Parameters
@@ -507,6 +511,8 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, token: str | No
         Limits of one upload and of one voice.
     workers : int, optional
         Renders at once (default: the number of cores, at least 2).
+    engine : str, optional
+        The engine the page starts with (see :attr:`ServeConfig.engine`).
     ready : callable, optional
         Called with the page's URL once the server listens.
     """
@@ -520,7 +526,7 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, token: str | No
     token = secrets.token_urlsafe(24) if token == "" else token
     config = ServeConfig(token=token, max_upload_mb=max_upload_mb, max_duration_s=max_duration_s,
                          workers=workers or max(2, os.cpu_count() or 2),
-                         local_only=host in _LOOPBACK or host.startswith("127."))
+                         local_only=host in _LOOPBACK or host.startswith("127."), engine=check_engine(engine))
     plugin_host.registry()  # load plugins now: a broken one warns before the URL is printed
     server = uvicorn.Server(uvicorn.Config(create_app(config), host=host, port=port, http="h11",
                                            log_level="warning", lifespan="on"))

@@ -665,6 +665,7 @@ async function start() {
     for (const decl of effects.effects) state.declarations[decl.effect] = decl;
     drawPalette(effects.effects);
     for (const engine of config.engines) $("engine").append(new Option(engine, engine));
+    if (config.engine) $("engine").value = config.engine;
     for (const p of presets.presets) {
       const option = new Option(p.name, p.chain || "");
       option.title = p.summary;
