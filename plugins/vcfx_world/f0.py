@@ -172,11 +172,12 @@ def voice_by_periodicity(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_ra
     is tried at their f0 (log-interpolated between them), refined by
     StoneMask, and voiced if it repeats there at least
     :data:`VOICING_THRESHOLD`, unless it is silence (:data:`SILENCE`) or
-    too near either end of the signal for the window to fit. A stretch of frames the tracker voiced none of
-    which repeats that well is noise (breath, a fricative), and is
-    unvoiced; the others stay voiced whole: the faint, breathy ends of a
-    syllable repeat poorly, yet listeners and trackers still hear their
-    pitch, and synthesising them from noise loses it.
+    too near either end of the signal for the window to fit. A stretch of
+    frames the tracker voiced none of which repeats that well is noise
+    (breath, a fricative), and is unvoiced; the others stay voiced whole:
+    the faint, breathy ends of a syllable repeat poorly, yet listeners and
+    trackers still hear their pitch, and synthesising them from noise loses
+    it.
     """
     f0, at_f0 = f0.copy(), at_f0.copy()
     floor, ceil = opts["f0_floor_hz"], opts["f0_ceil_hz"]
