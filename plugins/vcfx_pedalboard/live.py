@@ -31,7 +31,9 @@ class PedalboardLive(vcfx.LiveProcessor):
         self.plugin.reset()
 
     def process(self, block: np.ndarray) -> np.ndarray:
-        y = self.plugin.process(block, float(self.sample_rate), reset=False)
+        # pedalboard guesses the layout from the shape; a mono block goes in 1-D, which no version misreads
+        x = block[0] if block.shape[0] == 1 else block
+        y = self.plugin.process(x, float(self.sample_rate), reset=False)
         if y.ndim == 1:
             y = y[np.newaxis, :]
         if y.shape != block.shape:  # a plugin that holds frames back: pad, keep pace
