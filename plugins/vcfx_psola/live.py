@@ -8,7 +8,7 @@ as the input received so far allows:
    autocorrelation of a Hann-windowed stretch of two longest periods
    centred on the frame (Boersma's method, the one Praat's pitch uses),
    its best peak refined by a parabola; a frame is voiced when that peak
-   reaches :data:`VOICING_THRESHOLD`.
+   reaches :data:`vcfx_world.VOICING_THRESHOLD`.
 2. **Analysis marks**: the next mark one period after the last along the
    f0 contour, moved to the maximum of the low-passed signal within half
    a period (every 10 ms where unvoiced), as offline.
@@ -36,19 +36,17 @@ import pyworld
 from scipy import signal
 
 import vcfx
+from vcfx_world import VOICING_THRESHOLD  # the offline voicing rule, Praat's
 
 from .domain import analysis_options, check_state
 from .marks import LOWPASS_HARMONICS, UNVOICED_SPACING_S
 from .state import PsolaState
 
-__all__ = ["LiveState", "PsolaLive", "live_processor", "latency_frames", "CENTRE_WINDOW_S",
-           "VOICING_THRESHOLD", "MIN_RATE", "MAX_RATE"]
+__all__ = ["LiveState", "PsolaLive", "live_processor", "latency_frames", "CENTRE_WINDOW_S", "MIN_RATE", "MAX_RATE"]
 
 CENTRE_WINDOW_S = 3.0
 """Seconds of past frames the effects see each block: ``pitch_variance``'s centre is their running mean."""
 
-VOICING_THRESHOLD = 0.45
-"""A frame is voiced when its normalised autocorrelation at the period reaches this (the offline voicing threshold, Praat's)."""
 
 NEAR_BEST = 0.9
 """The shortest lag whose peak reaches this share of the best peak is the period, so a multiple never wins."""

@@ -8,7 +8,7 @@ import vcfx
 
 from .analysis import analysis_options
 from .domain import WorldDomain
-from .f0 import raise_octave_errors, settle_voicing, track_f0, tracking_signal
+from .f0 import VOICING_THRESHOLD, raise_octave_errors, settle_voicing, track_f0, tracking_signal
 from .features import WorldFeatures, WorldState, envelope_power, frame_power
 from .formant_shift import FormantShift
 from .pitch_shift import PitchShift
@@ -25,6 +25,7 @@ __all__ = [
     "settle_voicing",
     "track_f0",
     "tracking_signal",
+    "VOICING_THRESHOLD",
     "FormantShift",
     "PitchShift",
     "PitchVariance",

@@ -8,9 +8,10 @@ import numpy as np
 
 import vcfx
 
+from .f0 import VOICING_THRESHOLD
 from .features import WorldFeatures, WorldState
 
-CLEARLY_PERIODIC = 0.45
+CLEARLY_PERIODIC = VOICING_THRESHOLD
 """Frames at least this periodic set the centre (see :attr:`WorldFeatures.periodicity`)."""
 
 
