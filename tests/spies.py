@@ -1,11 +1,12 @@
-"""A spy on pyworld: the real functions run, their calls are counted."""
+"""A spy on WORLD: the real functions run, their calls are counted."""
 
 import numpy as np
 import pyworld
+from vcfx_world import vocoder
 
 
 class Counter:
-    """Counts calls of pyworld functions, and the frames handed to cheaptrick and d4c.
+    """Counts calls of WORLD functions (synthesis is the domain's own), and the frames handed to cheaptrick and d4c.
 
     Channels are analysed in blocks of frames, so "analysed once" means every
     frame reached cheaptrick exactly once, and d4c at most once (it sees only
@@ -17,7 +18,8 @@ class Counter:
         self.frames = {n: 0 for n in names}
         self.d4c_times: list[np.ndarray] = []
         for name in names:
-            real = getattr(pyworld, name)
+            owner = vocoder if name == "synthesize" else pyworld
+            real = getattr(owner, name)
 
             def spy(*args, _real=real, _name=name, **kwargs):
                 self.calls[_name] += 1
@@ -27,7 +29,7 @@ class Counter:
                     self.d4c_times.append(np.asarray(args[2]).copy())
                 return _real(*args, **kwargs)
 
-            monkeypatch.setattr(pyworld, name, spy)
+            monkeypatch.setattr(owner, name, spy)
 
     def analysed_once(self, audio, frame_period_ms: float = 5.0) -> bool:
         """Every WORLD frame of every channel of ``audio`` went through cheaptrick once, and some through d4c once."""

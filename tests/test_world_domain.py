@@ -207,7 +207,7 @@ def test_the_number_of_threads_never_changes_the_result(monkeypatch, channels):
 
 
 def test_the_quick_pulse_gap_bound_is_never_below_the_exact_gap():
-    """Synthesis skips the exact (slow) pulse-gap count when the bound already fits WORLD's buffer."""
+    """Synthesis skips the exact (slow) pulse-gap count when the bound already fits the envelope's FFT size."""
     from vcfx_world.synthesis import _longest_pulse_gap, _pulse_gap_bound
 
     rng = np.random.default_rng(0)
@@ -215,7 +215,7 @@ def test_the_quick_pulse_gap_bound_is_never_below_the_exact_gap():
         n = int(rng.integers(2, 60))
         f0 = rng.uniform(40.0, 600.0, n) * (rng.random(n) < 0.7)
         rate = int(rng.choice([8000, 22050, 48000]))
-        assert _longest_pulse_gap(f0, rate, 5.0) <= _pulse_gap_bound(f0, rate)
+        assert _longest_pulse_gap(f0, 1024, rate, 5.0) <= _pulse_gap_bound(f0, rate)
 
 
 @pytest.mark.parametrize("method, most_off", [("dio", 0.0), ("harvest", 0.125)])
