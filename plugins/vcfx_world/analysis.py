@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 import pyworld
+import soxr
 
 import vcfx
 
@@ -30,6 +31,13 @@ Each pyworld call seeds its own tiny dither afresh, so where the blocks
 fall changes the features slightly; the blocks are fixed by time alone,
 so the result is the same on any number of cores.
 """
+
+D4C_RATE_HZ = 22050
+"""D4C runs on the voice resampled to this rate when faster (:func:`d4c_signal`, :func:`aperiodicity`)."""
+
+D4C_BAND_HZ = 3000.0
+D4C_TOP_BAND_HZ = 15000.0
+"""D4C measures aperiodicity in bands every 3 kHz, up to 15 kHz and 3 kHz short of Nyquist, and interpolates in dB."""
 
 UNVOICED_APERIODICITY = 1.0 - 1e-12
 """What D4C gives a frame it takes as unvoiced (WORLD's 1 - kMySafeGuardMinimum); synthesis ignores it there."""
@@ -86,7 +94,45 @@ def interpolated_frames(f0: np.ndarray) -> np.ndarray:
     return between
 
 
-def aperiodicity(x, f0, t, sample_rate: int, opts: dict[str, Any]) -> np.ndarray:
+def d4c_signal(x: np.ndarray, sample_rate: int) -> tuple[np.ndarray, int]:
+    """``x`` at :data:`D4C_RATE_HZ` (or its own rate, if not faster), and that rate."""
+    if sample_rate <= D4C_RATE_HZ:
+        return x, sample_rate
+    return np.ascontiguousarray(soxr.resample(x, sample_rate, D4C_RATE_HZ), dtype=np.float64), D4C_RATE_HZ
+
+
+def _last_band_hz(sample_rate: float) -> float:
+    """Centre of D4C's highest band at ``sample_rate``."""
+    return D4C_BAND_HZ * int(min(D4C_TOP_BAND_HZ, sample_rate / 2 - D4C_BAND_HZ) / D4C_BAND_HZ)
+
+
+def _widened(ap: np.ndarray, rate: int, sample_rate: int, bins: int) -> np.ndarray:
+    """Aperiodicity D4C gave at ``rate``, as wide as an envelope at ``sample_rate`` (``bins`` bins).
+
+    Below the highest band measured it is D4C's; the bands that only the
+    higher rate has get that band's value, and above them it rises in dB
+    to 1 at Nyquist, as D4C itself interpolates.
+    """
+    if rate == sample_rate:
+        return ap
+    db = 20 * np.log10(ap)
+    wanted = np.linspace(0.0, sample_rate / 2, bins)
+    top, last = _last_band_hz(rate), _last_band_hz(sample_rate)
+
+    def at(hz):  # db read at frequencies hz (up to rate / 2), linearly between bins
+        position = np.asarray(hz) / (rate / 2) * (ap.shape[1] - 1)
+        lower = np.minimum(np.floor(position).astype(int), ap.shape[1] - 2)
+        return db[:, lower] + (position - lower) * (db[:, lower + 1] - db[:, lower])
+
+    rise = np.clip((wanted - last) / (sample_rate / 2 - last), 0.0, 1.0)
+    out = at(np.array([top])) * (1.0 - rise)
+    low = wanted <= top
+    out[:, low] = at(wanted[low])
+    return np.power(10.0, out / 20)
+
+
+def aperiodicity(x, f0, t, sample_rate: int, opts: dict[str, Any], low: tuple[np.ndarray, int] | None = None,
+                 ) -> np.ndarray:
     """D4C on the frames given, as wide as CheapTrick's envelope (any f0 floor works).
 
     D4C gives unvoiced frames :data:`UNVOICED_APERIODICITY` without looking
@@ -95,6 +141,11 @@ def aperiodicity(x, f0, t, sample_rate: int, opts: dict[str, Any]) -> np.ndarray
     halves D4C's time; the output stays within every quality target
     (docs/measurements.md, "Where WORLD's time goes").
 
+    Above 22.05 kHz it runs on ``low``, the voice at :data:`D4C_RATE_HZ`
+    (:func:`d4c_signal`), three times faster: D4C's bands up to 6 kHz are
+    the same there, and the higher ones, which a higher rate adds, are held
+    at the 6 kHz band's value (:func:`_widened`).
+
     D4C's own voicing check is off (``threshold=-inf``): the analysis has
     decided voicing already (:func:`vcfx_world.f0.settle_voicing`), and the
     check gave frames that repeat well at their period pure noise (below
@@ -102,13 +153,15 @@ def aperiodicity(x, f0, t, sample_rate: int, opts: dict[str, Any]) -> np.ndarray
     to 7.9 kHz).
     """
     fft_size = pyworld.get_cheaptrick_fft_size(sample_rate, opts["f0_floor_hz"])
+    signal, rate = low if low is not None else (x, sample_rate)
     skip_check = {"threshold": -np.inf}
     between = interpolated_frames(f0)
     analysed = np.flatnonzero((f0 > 0) & ~between)
     ap = np.full((len(f0), fft_size // 2 + 1), UNVOICED_APERIODICITY)
     if len(analysed):
-        ap[analysed] = pyworld.d4c(x, np.ascontiguousarray(f0[analysed]), np.ascontiguousarray(t[analysed]),
-                                   sample_rate, fft_size=fft_size, **skip_check)
+        found = pyworld.d4c(signal, np.ascontiguousarray(f0[analysed]), np.ascontiguousarray(t[analysed]), rate,
+                            fft_size=pyworld.get_cheaptrick_fft_size(rate, opts["f0_floor_hz"]), **skip_check)
+        ap[analysed] = _widened(found, rate, sample_rate, fft_size // 2 + 1)
     mid = np.flatnonzero(between)
     ap[mid] = 0.5 * (ap[mid - 1] + ap[mid + 1])
     return ap
@@ -140,9 +193,12 @@ def analyze_channels(xs: list[np.ndarray], sample_rate: int, opts: dict[str, Any
     lows = [tracking_signal(x, sample_rate) for x in xs]
     checked = [settle_voicing(low, f0, t, rate, opts) for (low, rate), (f0, t) in zip(lows, tracks)]
     tracks = [(f0, t) for (f0, _), (_, t) in zip(checked, tracks)]
+    d4c_inputs = [d4c_signal(x, sample_rate) for x in xs]
     estimates = (aperiodicity, spectral_envelope)  # D4C first: it takes longer
     jobs = [(estimate, c, a, b) for estimate in estimates for c, a, b in spans]
-    results = pool_map(lambda estimate, c, a, b: estimate(xs[c], *frames(c, a, b), sample_rate, opts), *zip(*jobs))
+    results = pool_map(lambda estimate, c, a, b: (
+        aperiodicity(xs[c], *frames(c, a, b), sample_rate, opts, low=d4c_inputs[c]) if estimate is aperiodicity
+        else spectral_envelope(xs[c], *frames(c, a, b), sample_rate, opts)), *zip(*jobs))
     by_estimate = {estimate: results[i * len(spans):(i + 1) * len(spans)] for i, estimate in enumerate(estimates)}
     features = []
     for c, (x, (f0, periodic)) in enumerate(zip(xs, checked)):
