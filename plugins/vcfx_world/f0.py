@@ -56,6 +56,10 @@ def track_f0(x: np.ndarray, sample_rate: int, opts: dict[str, Any]) -> tuple[np.
                        speed=dio_speed(sample_rate))
 
 
+PERIODICITY_CHUNK = 64
+"""Frames :func:`periodicity` takes at a time, so that their windows stay in the processor's cache."""
+
+
 def periodicity(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int, f0_floor_hz: float) -> np.ndarray:
     """Normalised autocorrelation of each voiced frame at one period of its f0; 0 where unvoiced.
 
@@ -63,24 +67,46 @@ def periodicity(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int, 
     lowest f0 searched: steady voice scores near 1, creak and breathy edges
     well below. The period need not be a whole number of samples: the
     lagged window is interpolated linearly between samples, so a high voice
-    at a low rate scores as it would at a high one.
+    at a low rate scores as it would at a high one. Samples past the end of
+    ``x`` count as 0.
+
+    With ``a`` the window, ``b0`` and ``b1`` the windows ``lag`` and
+    ``lag + 1`` samples later and ``f`` the period's fraction of a sample,
+    the lagged window is ``b = (1 - f) b0 + f b1``, so ``a.b`` and ``b.b``
+    follow from the dot products of ``a``, ``b0`` and ``b1`` without
+    forming ``b``; frames are taken :data:`PERIODICITY_CHUNK` at a time.
     """
     n = int(3 * sample_rate / f0_floor_hz)
     out = np.zeros(len(f0))
     voiced = np.flatnonzero(f0 > 0)
-    if not len(voiced):
-        return out
     period = sample_rate / f0[voiced]
     lags = np.floor(period).astype(int)
-    frac = (period - lags)[:, None]
+    fracs = period - lags
     starts = np.clip((t[voiced] * sample_rate).astype(int) - n // 2, 0, len(x))
-    short = max(0, int(starts.max()) + n + int(lags.max()) + 1 - len(x))
-    windows = np.lib.stride_tricks.sliding_window_view(np.pad(x, (0, short)) if short else x, n)
-    a = windows[starts]
-    b = (1.0 - frac) * windows[starts + lags] + frac * windows[starts + lags + 1]
-    energy = np.sqrt(np.einsum("ij,ij->i", a, a) * np.einsum("ij,ij->i", b, b))
-    out[voiced] = np.einsum("ij,ij->i", a, b) / np.where(energy > 0, energy, np.inf)
+    for c in range(0, len(voiced), PERIODICITY_CHUNK):
+        frames = slice(c, c + PERIODICITY_CHUNK)
+        out[voiced[frames]] = _periodicity_chunk(x, starts[frames], lags[frames], fracs[frames], n)
     return out
+
+
+def _periodicity_chunk(x: np.ndarray, starts: np.ndarray, lags: np.ndarray, f: np.ndarray, n: int) -> np.ndarray:
+    """:func:`periodicity` of the ``n``-sample windows at ``starts``, at periods ``lags + f`` samples."""
+    lo, hi = int(starts.min()), int((starts + lags).max()) + n + 1
+    span = x[lo:hi]
+    if len(span) < hi - lo:
+        span = np.pad(span, (0, hi - lo - len(span)))
+    a = np.lib.stride_tricks.sliding_window_view(span, n)[starts - lo]
+    lagged = np.lib.stride_tricks.sliding_window_view(span, n + 1)[starts - lo + lags]
+    b0, b1 = lagged[:, :-1], lagged[:, 1:]
+    g = 1.0 - f
+
+    def dot(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        return np.einsum("ij,ij->i", u, v)
+
+    ab = g * dot(a, b0) + f * dot(a, b1)
+    bb = g * g * dot(b0, b0) + 2 * f * g * dot(b0, b1) + f * f * dot(b1, b1)
+    energy = np.sqrt(dot(a, a) * bb)
+    return ab / np.where(energy > 0, energy, np.inf)
 
 
 def pitch_runs(f0: np.ndarray, jump_semitones: float = 6.0) -> list[tuple[int, int]]:
