@@ -95,8 +95,10 @@ def _periodicity_chunk(x: np.ndarray, starts: np.ndarray, lags: np.ndarray, f: n
     span = x[lo:hi]
     if len(span) < hi - lo:
         span = np.pad(span, (0, hi - lo - len(span)))
-    a = np.lib.stride_tricks.sliding_window_view(span, n)[starts - lo]
-    lagged = np.lib.stride_tricks.sliding_window_view(span, n + 1)[starts - lo + lags]
+    step = span.strides[0]
+    windows = np.lib.stride_tricks.as_strided(span, (hi - lo - n, n + 1), (step, step), writeable=False)
+    a = windows[starts - lo, :-1]
+    lagged = windows[starts - lo + lags]
     b0, b1 = lagged[:, :-1], lagged[:, 1:]
     g = 1.0 - f
 
