@@ -168,13 +168,18 @@ SILENCE = 0.03
 """Frames whose peak is below this share of the channel's peak stay unvoiced, as in Praat."""
 
 
-def _refined(x, f0, t, sample_rate: int, floor: float, ceil: float) -> tuple[np.ndarray, np.ndarray]:
-    """``f0`` refined by StoneMask where positive, and its :func:`periodicity` (0 outside ``floor`` .. ``ceil``)."""
+def _stonemasked(x, f0, t, sample_rate: int, floor: float, ceil: float) -> np.ndarray:
+    """``f0`` refined by StoneMask where positive (0 outside ``floor`` .. ``ceil``)."""
     f0 = np.where((f0 >= floor) & (f0 <= ceil), f0, 0.0)
     on = f0 > 0
     if on.any():
         f0[on] = pyworld.stonemask(x, np.ascontiguousarray(f0[on]), np.ascontiguousarray(t[on]), sample_rate)
-    f0 = np.where((f0 >= floor) & (f0 <= ceil), f0, 0.0)
+    return np.where((f0 >= floor) & (f0 <= ceil), f0, 0.0)
+
+
+def _refined(x, f0, t, sample_rate: int, floor: float, ceil: float) -> tuple[np.ndarray, np.ndarray]:
+    """``f0`` refined by StoneMask where positive, and its :func:`periodicity` (0 outside ``floor`` .. ``ceil``)."""
+    f0 = _stonemasked(x, f0, t, sample_rate, floor, ceil)
     return f0, periodicity(x, f0, t, sample_rate, floor)
 
 
@@ -241,12 +246,10 @@ def _onto(x, guess, t, sample_rate: int, opts: dict[str, Any], tolerance: float)
     """``guess`` refined by StoneMask where that stays within ``tolerance`` (log2) of it, and its periodicity."""
     floor, ceil = opts["f0_floor_hz"], opts["f0_ceil_hz"]
     guess = np.clip(guess, floor, ceil)
-    new, p = _refined(x, guess, np.ascontiguousarray(t), sample_rate, floor, ceil)
+    new = _stonemasked(x, guess, t, sample_rate, floor, ceil)
     stray = ~((new > 0) & (np.abs(np.log2(np.where(new > 0, new, 1.0) / guess)) <= tolerance))
-    if stray.any():
-        new[stray] = guess[stray]
-        p[stray] = periodicity(x, guess[stray], np.ascontiguousarray(t[stray]), sample_rate, floor)
-    return new, p
+    new[stray] = guess[stray]
+    return new, periodicity(x, new, t, sample_rate, floor)
 
 
 def _stretches(f0: np.ndarray) -> list[tuple[int, int]]:
