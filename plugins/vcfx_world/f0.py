@@ -225,10 +225,10 @@ def voice_by_periodicity(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_ra
     todo = todo[(centres >= n // 2) & (centres + n // 2 <= len(x))]  # as in Praat, the window must fit
     if not len(todo):
         return f0, at_f0
-    peak = np.max(np.abs(x))
+    magnitude = np.abs(x)
     starts = (t[todo] * sample_rate).astype(int) - n // 2
-    loud = np.maximum.reduceat(np.abs(np.pad(x, (0, n))), np.ravel(np.column_stack([starts, starts + n])))[::2]
-    todo = todo[loud >= SILENCE * peak]
+    loud = np.maximum.reduceat(np.pad(magnitude, (0, n)), np.ravel(np.column_stack([starts, starts + n])))[::2]
+    todo = todo[loud >= SILENCE * magnitude.max()]
     if not len(todo):
         return f0, at_f0
     near = _neighbour_f0(f0, round(50 / opts["frame_period_ms"]))[todo]
