@@ -160,6 +160,27 @@ def test_resampled_interpolates_between_frames():
     assert out.periodicity is None
 
 
+@pytest.mark.parametrize("positions", [np.arange(700) * 0.7, np.arange(200) * 1.9, np.arange(600) * 0.43 + 250.0,
+                                       np.random.default_rng(3).uniform(0, 420, 500), np.arange(400.0)[::-1]],
+                         ids=["slower", "faster", "past-the-end", "random-order", "backwards"])
+def test_resampled_envelope_and_aperiodicity_follow_the_formula_row_by_row(positions):
+    """Over many blocks of frames, in any order: log-power and linear interpolation between the two nearest frames."""
+    rng = np.random.default_rng(4)
+    n, bins = 400, 33
+    sp = np.exp(rng.normal(-9, 4, (n, bins)))
+    sp[17, :5] = 0.0  # a zero power reads as 1e-300
+    ap = rng.uniform(0, 1, (n, bins))
+    out = WorldFeatures(np.full(n, 120.0), sp, ap).resampled(positions)
+    assert out.spectral_envelope.shape == out.aperiodicity.shape == (len(positions), bins)
+    for j, p in enumerate(positions):
+        p = min(p, n - 1)
+        i = int(np.floor(p))
+        k, w = min(i + 1, n - 1), p - i
+        log_power = (1 - w) * np.log(np.maximum(sp[i], 1e-300)) + w * np.log(np.maximum(sp[k], 1e-300))
+        np.testing.assert_allclose(out.spectral_envelope[j], np.exp(log_power), rtol=1e-12, atol=0)
+        np.testing.assert_allclose(out.aperiodicity[j], (1 - w) * ap[i] + w * ap[k], rtol=1e-12, atol=1e-15)
+
+
 def test_a_length_change_that_is_not_declared_is_refused_before_synthesis(voice):
     def drop_last_frames(state):
         for ch in state.channels:

@@ -56,6 +56,10 @@ def track_f0(x: np.ndarray, sample_rate: int, opts: dict[str, Any]) -> tuple[np.
                        speed=dio_speed(sample_rate))
 
 
+PERIODICITY_CHUNK = 64
+"""Frames :func:`periodicity` takes at a time, so that their windows stay in the processor's cache."""
+
+
 def periodicity(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int, f0_floor_hz: float) -> np.ndarray:
     """Normalised autocorrelation of each voiced frame at one period of its f0; 0 where unvoiced.
 
@@ -63,24 +67,48 @@ def periodicity(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int, 
     lowest f0 searched: steady voice scores near 1, creak and breathy edges
     well below. The period need not be a whole number of samples: the
     lagged window is interpolated linearly between samples, so a high voice
-    at a low rate scores as it would at a high one.
+    at a low rate scores as it would at a high one. Samples past the end of
+    ``x`` count as 0.
+
+    With ``a`` the window, ``b0`` and ``b1`` the windows ``lag`` and
+    ``lag + 1`` samples later and ``f`` the period's fraction of a sample,
+    the lagged window is ``b = (1 - f) b0 + f b1``, so ``a.b`` and ``b.b``
+    follow from the dot products of ``a``, ``b0`` and ``b1`` without
+    forming ``b``; frames are taken :data:`PERIODICITY_CHUNK` at a time.
     """
     n = int(3 * sample_rate / f0_floor_hz)
     out = np.zeros(len(f0))
     voiced = np.flatnonzero(f0 > 0)
-    if not len(voiced):
-        return out
     period = sample_rate / f0[voiced]
     lags = np.floor(period).astype(int)
-    frac = (period - lags)[:, None]
+    fracs = period - lags
     starts = np.clip((t[voiced] * sample_rate).astype(int) - n // 2, 0, len(x))
-    short = max(0, int(starts.max()) + n + int(lags.max()) + 1 - len(x))
-    windows = np.lib.stride_tricks.sliding_window_view(np.pad(x, (0, short)) if short else x, n)
-    a = windows[starts]
-    b = (1.0 - frac) * windows[starts + lags] + frac * windows[starts + lags + 1]
-    energy = np.sqrt(np.einsum("ij,ij->i", a, a) * np.einsum("ij,ij->i", b, b))
-    out[voiced] = np.einsum("ij,ij->i", a, b) / np.where(energy > 0, energy, np.inf)
+    for c in range(0, len(voiced), PERIODICITY_CHUNK):
+        frames = slice(c, c + PERIODICITY_CHUNK)
+        out[voiced[frames]] = _periodicity_chunk(x, starts[frames], lags[frames], fracs[frames], n)
     return out
+
+
+def _periodicity_chunk(x: np.ndarray, starts: np.ndarray, lags: np.ndarray, f: np.ndarray, n: int) -> np.ndarray:
+    """:func:`periodicity` of the ``n``-sample windows at ``starts``, at periods ``lags + f`` samples."""
+    lo, hi = int(starts.min()), int((starts + lags).max()) + n + 1
+    span = x[lo:hi]
+    if len(span) < hi - lo:
+        span = np.pad(span, (0, hi - lo - len(span)))
+    step = span.strides[0]
+    windows = np.lib.stride_tricks.as_strided(span, (hi - lo - n, n + 1), (step, step), writeable=False)
+    a = windows[starts - lo, :-1]
+    lagged = windows[starts - lo + lags]
+    b0, b1 = lagged[:, :-1], lagged[:, 1:]
+    g = 1.0 - f
+
+    def dot(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        return np.einsum("ij,ij->i", u, v)
+
+    ab = g * dot(a, b0) + f * dot(a, b1)
+    bb = g * g * dot(b0, b0) + 2 * f * g * dot(b0, b1) + f * f * dot(b1, b1)
+    energy = np.sqrt(dot(a, a) * bb)
+    return ab / np.where(energy > 0, energy, np.inf)
 
 
 def pitch_runs(f0: np.ndarray, jump_semitones: float = 6.0) -> list[tuple[int, int]]:
@@ -140,13 +168,18 @@ SILENCE = 0.03
 """Frames whose peak is below this share of the channel's peak stay unvoiced, as in Praat."""
 
 
-def _refined(x, f0, t, sample_rate: int, floor: float, ceil: float) -> tuple[np.ndarray, np.ndarray]:
-    """``f0`` refined by StoneMask where positive, and its :func:`periodicity` (0 outside ``floor`` .. ``ceil``)."""
+def _stonemasked(x, f0, t, sample_rate: int, floor: float, ceil: float) -> np.ndarray:
+    """``f0`` refined by StoneMask where positive (0 outside ``floor`` .. ``ceil``)."""
     f0 = np.where((f0 >= floor) & (f0 <= ceil), f0, 0.0)
     on = f0 > 0
     if on.any():
         f0[on] = pyworld.stonemask(x, np.ascontiguousarray(f0[on]), np.ascontiguousarray(t[on]), sample_rate)
-    f0 = np.where((f0 >= floor) & (f0 <= ceil), f0, 0.0)
+    return np.where((f0 >= floor) & (f0 <= ceil), f0, 0.0)
+
+
+def _refined(x, f0, t, sample_rate: int, floor: float, ceil: float) -> tuple[np.ndarray, np.ndarray]:
+    """``f0`` refined by StoneMask where positive, and its :func:`periodicity` (0 outside ``floor`` .. ``ceil``)."""
+    f0 = _stonemasked(x, f0, t, sample_rate, floor, ceil)
     return f0, periodicity(x, f0, t, sample_rate, floor)
 
 
@@ -192,10 +225,10 @@ def voice_by_periodicity(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_ra
     todo = todo[(centres >= n // 2) & (centres + n // 2 <= len(x))]  # as in Praat, the window must fit
     if not len(todo):
         return f0, at_f0
-    peak = np.max(np.abs(x))
+    magnitude = np.abs(x)
     starts = (t[todo] * sample_rate).astype(int) - n // 2
-    loud = np.maximum.reduceat(np.abs(np.pad(x, (0, n))), np.ravel(np.column_stack([starts, starts + n])))[::2]
-    todo = todo[loud >= SILENCE * peak]
+    loud = np.maximum.reduceat(np.pad(magnitude, (0, n)), np.ravel(np.column_stack([starts, starts + n])))[::2]
+    todo = todo[loud >= SILENCE * magnitude.max()]
     if not len(todo):
         return f0, at_f0
     near = _neighbour_f0(f0, round(50 / opts["frame_period_ms"]))[todo]
@@ -213,12 +246,10 @@ def _onto(x, guess, t, sample_rate: int, opts: dict[str, Any], tolerance: float)
     """``guess`` refined by StoneMask where that stays within ``tolerance`` (log2) of it, and its periodicity."""
     floor, ceil = opts["f0_floor_hz"], opts["f0_ceil_hz"]
     guess = np.clip(guess, floor, ceil)
-    new, p = _refined(x, guess, np.ascontiguousarray(t), sample_rate, floor, ceil)
+    new = _stonemasked(x, guess, t, sample_rate, floor, ceil)
     stray = ~((new > 0) & (np.abs(np.log2(np.where(new > 0, new, 1.0) / guess)) <= tolerance))
-    if stray.any():
-        new[stray] = guess[stray]
-        p[stray] = periodicity(x, guess[stray], np.ascontiguousarray(t[stray]), sample_rate, floor)
-    return new, p
+    new[stray] = guess[stray]
+    return new, periodicity(x, new, t, sample_rate, floor)
 
 
 def _stretches(f0: np.ndarray) -> list[tuple[int, int]]:

@@ -116,10 +116,8 @@ class WorldFeatures:
         nearest = np.where(w < 0.5, f0_0, f0_1)
         glide = np.exp2((1 - w) * np.log2(np.where(voiced, f0_0, 1.0)) + w * np.log2(np.where(voiced, f0_1, 1.0)))
         f0 = np.where(voiced, glide, nearest)
-        wc = w[:, np.newaxis]
-        sp = _interpolate_rows(np.log(np.maximum(self.spectral_envelope, 1e-300)), i0, wc)
-        np.exp(sp, out=sp)
-        ap = _interpolate_rows(np.asarray(self.aperiodicity, dtype=np.float64), i0, wc)
+        sp = _interpolate_rows(self.spectral_envelope, i0, w, log=True)
+        ap = _interpolate_rows(self.aperiodicity, i0, w)
         periodicity = None if self.periodicity is None else np.where(w < 0.5, self.periodicity[i0],
                                                                      self.periodicity[i1])
         return dataclasses.replace(self, f0=f0, spectral_envelope=sp, aperiodicity=ap, periodicity=periodicity)
@@ -218,14 +216,50 @@ def _digest(*arrays: np.ndarray) -> str:
     return h.hexdigest()
 
 
-def _interpolate_rows(values: np.ndarray, i0: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Rows ``i0 + w`` of ``values``, linearly interpolated (``i0`` + 1 past the end reads the last row)."""
-    out = values[i0]
-    rise = values[np.minimum(i0 + 1, len(values) - 1)]
-    rise -= out
-    rise *= w
-    out += rise
+ROW_BLOCK = 64
+"""Output frames :func:`_interpolate_rows` makes at a time, so that the rows it reads stay in the processor's cache."""
+
+
+def _interpolate_rows(values: np.ndarray, i0: np.ndarray, w: np.ndarray, log: bool = False) -> np.ndarray:
+    """Rows ``i0 + w`` of ``values``, linearly interpolated (``i0`` + 1 past the end reads the last row).
+
+    With ``log``, the natural logs of the values (at least 1e-300) are
+    interpolated and the result exponentiated. Output rows are made
+    :data:`ROW_BLOCK` at a time, the logs taken of just the rows they read.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    i1 = np.minimum(i0 + 1, len(values) - 1)
+    out = np.empty((len(i0), values.shape[1]))
+    rise = np.empty((min(len(i0), ROW_BLOCK), values.shape[1]))
+    for j in range(0, len(i0), ROW_BLOCK):
+        rows = slice(j, j + ROW_BLOCK)
+        inputs, first, second = _log_rows(values, i0[rows], i1[rows]) if log else (values, i0[rows], i1[rows])
+        block = out[rows]
+        up = rise[:len(block)]
+        np.take(inputs, first, axis=0, out=block, mode="clip")  # mode "raise" would copy through a buffer
+        np.take(inputs, second, axis=0, out=up, mode="clip")
+        up -= block
+        up *= w[rows, np.newaxis]
+        block += up
+        if log:
+            np.exp(block, out=block)
     return out
+
+
+def _log_rows(values: np.ndarray, first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Natural logs (of values at least 1e-300) of the rows of ``values`` that ``first`` and ``second`` read.
+
+    Returns the logs and where the rows ``first`` and ``second`` are in them.
+    """
+    lo, hi = int(first.min()), int(second.max()) + 1
+    if hi - lo <= 2 * len(first):  # positions in order: every row in between
+        logs = np.maximum(values[lo:hi], 1e-300)
+        first, second = first - lo, second - lo
+    else:
+        needed, at = np.unique(np.concatenate([first, second]), return_inverse=True)
+        logs = np.maximum(values[needed], 1e-300)
+        first, second = at[:len(first)], at[len(first):]
+    return np.log(logs, out=logs), first, second
 
 
 def _stretch_evenly(values: np.ndarray, n: int) -> np.ndarray:
