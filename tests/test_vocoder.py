@@ -13,7 +13,6 @@ import scipy.signal
 
 import vcfx
 from vcfx_world import vocoder
-from vcfx_world.pool import pool_map
 
 
 def features(rate: int, seconds: float = 3.0):
@@ -81,7 +80,7 @@ def test_the_same_features_give_the_same_samples_on_any_number_of_threads(monkey
     f0, sp, ap = features(16000)
     serial = vocoder.synthesize(f0, sp, ap, 16000, 5.0)
     monkeypatch.setenv("VCFX_THREADS", "2")
-    assert vocoder.synthesize(f0, sp, ap, 16000, 5.0, mapper=pool_map).tobytes() == serial.tobytes()
+    assert vocoder.synthesize(f0, sp, ap, 16000, 5.0, mapper=vcfx.thread_map).tobytes() == serial.tobytes()
 
 
 def test_pulses_fall_one_period_apart_where_voiced_and_every_2_ms_where_not():

@@ -26,7 +26,7 @@ from .errors import (
     unknown_name_message,
 )
 from .hookspecs import hookimpl
-from .parallel import threads
+from .parallel import thread_map, threads
 from .params import Curve, Param, at_times
 from .plugins import domain, effect, effect_class, effects, list_plugins, preset, presets, slicer, slicers
 from .presets import load_chain, write_preset
@@ -108,6 +108,7 @@ __all__ = [
     "list_plugins",
     "preset",
     "presets",
+    "thread_map",
     "threads",
     "unknown_name_message",
 ]

@@ -1,18 +1,20 @@
-"""How many threads an effect may use: all cores, unless the caller already runs one job per core.
+"""How many threads an effect may use (all cores, unless the caller already runs one job per core), and a pool of them.
 
-Effects and domains that parallelise internally ask :func:`threads`. Batch
-workers and streamed chunks each run under :func:`single_threaded`, because
-they are the parallelism there; ``VCFX_THREADS`` caps it for a whole program.
+Effects and domains that parallelise internally ask :func:`threads`, or
+run their pieces with :func:`thread_map`. Batch workers and streamed
+chunks each run under :func:`single_threaded`, because they are the
+parallelism there; ``VCFX_THREADS`` caps it for a whole program.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Callable, Iterable, Iterator
 
-__all__ = ["threads", "single_threaded"]
+__all__ = ["threads", "single_threaded", "thread_map"]
 
 _local = threading.local()
 
@@ -37,3 +39,37 @@ def single_threaded() -> Iterator[None]:
         yield
     finally:
         _local.single = previous
+
+
+_EXECUTORS: dict[int, ThreadPoolExecutor] = {}
+
+
+def thread_map(fn: Callable[..., Any], *iterables: Iterable) -> list:
+    """``list(map(fn, *iterables))``, on :func:`threads` threads when there are several items.
+
+    The threads are shared by everything that calls it and started on
+    first use. Work that releases the GIL (pyworld, NumPy's FFTs and large
+    array operations) runs on all of them at once. ``fn`` must not itself
+    call :func:`thread_map`: run the inner pieces in the outer call instead.
+
+    Examples
+    --------
+    >>> import vcfx
+    >>> vcfx.thread_map(lambda a, b: a * b, [1, 2, 3], [4, 5, 6])
+    [4, 10, 18]
+    """
+    items = list(zip(*iterables))
+    size = threads()
+    if len(items) < 2 or size < 2:
+        return [fn(*args) for args in items]
+    if size not in _EXECUTORS:
+        _EXECUTORS[size] = ThreadPoolExecutor(max_workers=size, thread_name_prefix="vcfx")
+    return list(_EXECUTORS[size].map(fn, *zip(*items)))
+
+
+def _forget_executors() -> None:
+    """A forked child (a process pool's worker) has none of the parent's threads: start afresh."""
+    _EXECUTORS.clear()
+
+
+os.register_at_fork(after_in_child=_forget_executors)

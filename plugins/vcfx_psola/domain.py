@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pyworld
 
 import vcfx
-from vcfx_world import WorldDomain, settle_voicing, track_f0, tracking_signal
+from vcfx_world import WorldDomain, settle_voicing, track_channels, tracking_signal
 from vcfx_world import analysis_options as world_options  # psola tracks f0 as WORLD does
 
 from .marks import pitch_marks
@@ -29,9 +28,7 @@ def track(x: np.ndarray, sample_rate: int, opts: dict[str, Any]) -> tuple[np.nda
     All of it runs on the voice at the tracking rate (``vcfx_world.tracking_signal``).
     """
     x, rate = tracking_signal(x, sample_rate)
-    f0, t = track_f0(x, rate, opts)
-    if opts["f0_method"] == "dio":
-        f0 = pyworld.stonemask(x, f0, t, rate)
+    (f0, t), = track_channels([x], rate, opts)
     return settle_voicing(x, f0, t, rate, opts)
 
 

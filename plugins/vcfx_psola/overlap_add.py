@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 import soxr
 
+import vcfx
+
 from .marks import UNVOICED_SPACING_S, f0_per_sample, marks_along, rate_per_sample
 from .state import PsolaState
 
 CHUNK_MARKS = 2048
-"""Grains gathered at once: bounds the memory of a long input."""
+"""Grains gathered at once, on one of the threads: bounds the memory of a long input."""
 
 
 def output_marks(state: PsolaState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -57,8 +59,9 @@ def overlap_add(state: PsolaState, channels: np.ndarray) -> np.ndarray:
     out_marks, centres, widths = out_marks[by_width], centres[by_width], widths[by_width]
     pad = int(np.ceil(max(widths.max(initial=1), state.mark_periods.max()) / r)) + 1  # room past either end
     x = np.pad(x, ((0, 0), (pad, pad)))
-    y = np.zeros((len(channels), state.frames + 2 * pad))
-    for a in range(0, len(out_marks), CHUNK_MARKS):
+    length = state.frames + 2 * pad
+
+    def chunk(a: int) -> np.ndarray:
         centre_out = out_marks[a:a + CHUNK_MARKS] + pad
         centre_in = np.clip(np.rint(centres[a:a + CHUNK_MARKS] / r).astype(int), 0, x.shape[1] - 2 * pad - 1)
         half = widths[a:a + CHUNK_MARKS] / r
@@ -67,6 +70,9 @@ def overlap_add(state: PsolaState, channels: np.ndarray) -> np.ndarray:
         window = 0.5 + 0.5 * np.cos(np.pi * np.clip(offsets[None, :] / half[:, None], -1.0, 1.0))
         grains = window * x[:, (centre_in + pad)[:, None] + offsets[None, :]]
         at = (centre_out[:, None] + offsets[None, :]).ravel()
-        for c in range(len(channels)):
-            y[c] += np.bincount(at, weights=grains[c].ravel(), minlength=y.shape[1])
+        return np.stack([np.bincount(at, weights=g.ravel(), minlength=length) for g in grains])
+
+    y = np.zeros((len(channels), length))
+    for part in vcfx.thread_map(chunk, range(0, len(out_marks), CHUNK_MARKS)):
+        y += part
     return y[:, pad:pad + state.frames]

@@ -6,7 +6,7 @@ A WORLD effect of another package needs only the names exported here and
 
 import vcfx
 
-from .analysis import analysis_options
+from .analysis import analysis_options, track_channels
 from .domain import WorldDomain
 from .f0 import VOICING_THRESHOLD, raise_octave_errors, settle_voicing, track_f0, tracking_signal
 from .features import WorldFeatures, WorldState, envelope_power, frame_power
@@ -24,6 +24,7 @@ __all__ = [
     "raise_octave_errors",
     "settle_voicing",
     "track_f0",
+    "track_channels",
     "tracking_signal",
     "VOICING_THRESHOLD",
     "FormantShift",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -12,7 +13,6 @@ import vcfx
 
 from .f0 import settle_voicing, track_f0, tracking_signal
 from .features import WorldFeatures
-from .pool import pool_map
 
 F0_METHODS = ("dio", "harvest")
 
@@ -167,6 +167,59 @@ def aperiodicity(x, f0, t, sample_rate: int, opts: dict[str, Any], low: tuple[np
     return ap
 
 
+TRACK_PIECE_S = 4.0
+"""DIO tracks a channel in pieces at least this long when there are more cores than channels."""
+
+TRACK_MARGIN_S = 0.25
+"""Signal given to DIO on either side of a piece; frames differ from the whole channel's by under a cent with 0.1 s."""
+
+
+def _dio_pieces(frames: int, sample_rate: int, period_ms: float, pieces: int) -> list[tuple[int, int, int, int]]:
+    """(first frame, end frame, first and end frame tracked) of each piece of a channel, cut on whole samples."""
+    step = Fraction(sample_rate) * Fraction(period_ms).limit_denominator(1000) / 1000
+    align = step.denominator
+    pieces = min(pieces, int(frames * period_ms / 1000 / TRACK_PIECE_S))
+    if pieces < 2 or align > 64:
+        return [(0, frames, 0, frames)]
+    margin = align * -(-round(1000 * TRACK_MARGIN_S / period_ms) // align)
+    cuts = [0] + [(k * frames // pieces) // align * align for k in range(1, pieces)] + [frames]
+    return [(a, b, max(0, a - margin), min(frames, b + margin)) for a, b in zip(cuts, cuts[1:])]
+
+
+def track_channels(xs: list[np.ndarray], sample_rate: int, opts: dict[str, Any]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """f0 (refined by StoneMask where DIO tracked it; 0 unvoiced) and frame times of every channel, on all cores.
+
+    When there are more cores than channels, DIO tracks each channel in
+    pieces with :data:`TRACK_MARGIN_S` of signal on either side, which give
+    the frames the whole channel gives (the same frames voiced, within a
+    cent: DIO looks at a few periods around each frame). StoneMask refines
+    per :func:`blocks` of frames.
+    """
+    period = opts["frame_period_ms"]
+    if opts["f0_method"] == "harvest" or not xs:
+        return vcfx.thread_map(lambda x: track_f0(x, sample_rate, opts), xs)
+    step = Fraction(sample_rate) * Fraction(period).limit_denominator(1000) / 1000
+    counts = [frame_count(len(x), sample_rate, period) for x in xs]
+    share = -(-vcfx.threads() // len(xs))
+    jobs = [(c, *piece) for c, n in enumerate(counts) for piece in _dio_pieces(n, sample_rate, period, share)]
+
+    def tracked(c: int, a: int, b: int, lo: int, hi: int) -> np.ndarray:
+        stop = len(xs[c]) if hi == counts[c] else int(hi * step)
+        f0, _ = track_f0(np.ascontiguousarray(xs[c][int(lo * step):stop]), sample_rate, opts)
+        kept = f0[a - lo:b - lo]
+        return np.pad(kept, (0, b - a - len(kept)))
+
+    pieces = vcfx.thread_map(tracked, *zip(*jobs))
+    tracks = [(np.concatenate([f for (cc, *_), f in zip(jobs, pieces) if cc == c]), np.arange(n) * period / 1000.0)
+              for c, n in enumerate(counts)]
+    spans = [(c, a, b) for c, n in enumerate(counts) for a, b in blocks(n, period)]
+    refined = vcfx.thread_map(lambda c, a, b: pyworld.stonemask(xs[c], np.ascontiguousarray(tracks[c][0][a:b]),
+                                                         np.ascontiguousarray(tracks[c][1][a:b]), sample_rate),
+                       *zip(*spans))
+    return [(np.concatenate([r for (cc, _, _), r in zip(spans, refined) if cc == c]), t)
+            for c, (_, t) in enumerate(tracks)]
+
+
 def analyze_channels(xs: list[np.ndarray], sample_rate: int, opts: dict[str, Any]) -> list[WorldFeatures]:
     """WORLD features of sounding channels, on all cores.
 
@@ -177,7 +230,7 @@ def analyze_channels(xs: list[np.ndarray], sample_rate: int, opts: dict[str, Any
     around a frame, so blocks join seamlessly.
     """
     xs = [np.ascontiguousarray(x, dtype=np.float64) for x in xs]
-    tracks = pool_map(lambda x: track_f0(x, sample_rate, opts), xs)
+    tracks = track_channels(xs, sample_rate, opts)
     spans = [(c, a, b) for c, (f0, _) in enumerate(tracks) for a, b in blocks(len(f0), opts["frame_period_ms"])]
 
     def frames(c: int, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
@@ -187,16 +240,13 @@ def analyze_channels(xs: list[np.ndarray], sample_rate: int, opts: dict[str, Any
     def joined(results: list[np.ndarray], c: int) -> np.ndarray:
         return np.concatenate([r for (cc, _, _), r in zip(spans, results) if cc == c])
 
-    if opts["f0_method"] == "dio":
-        refined = pool_map(lambda c, a, b: pyworld.stonemask(xs[c], *frames(c, a, b), sample_rate), *zip(*spans))
-        tracks = [(joined(refined, c), t) for c, (_, t) in enumerate(tracks)]
     lows = [tracking_signal(x, sample_rate) for x in xs]
-    checked = [settle_voicing(low, f0, t, rate, opts) for (low, rate), (f0, t) in zip(lows, tracks)]
+    checked = vcfx.thread_map(lambda low, track: settle_voicing(low[0], *track, low[1], opts), lows, tracks)
     tracks = [(f0, t) for (f0, _), (_, t) in zip(checked, tracks)]
     d4c_inputs = [d4c_signal(x, sample_rate) for x in xs]
     estimates = (aperiodicity, spectral_envelope)  # D4C first: it takes longer
     jobs = [(estimate, c, a, b) for estimate in estimates for c, a, b in spans]
-    results = pool_map(lambda estimate, c, a, b: (
+    results = vcfx.thread_map(lambda estimate, c, a, b: (
         aperiodicity(xs[c], *frames(c, a, b), sample_rate, opts, low=d4c_inputs[c]) if estimate is aperiodicity
         else spectral_envelope(xs[c], *frames(c, a, b), sample_rate, opts)), *zip(*jobs))
     by_estimate = {estimate: results[i * len(spans):(i + 1) * len(spans)] for i, estimate in enumerate(estimates)}

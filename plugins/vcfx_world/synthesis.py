@@ -8,7 +8,6 @@ import vcfx
 
 from . import vocoder
 from .features import WorldFeatures, WorldState, envelope_power
-from .pool import pool_map
 
 MAX_SYNTHESIS_FFT = 2**16
 """Widest envelope synthesis is given (see :func:`_synthesizable`)."""
@@ -135,6 +134,6 @@ def synthesize_channels(channels: list[WorldFeatures], sample_rate: int, period:
             out.append(np.asarray(feat.source, dtype=np.float64))
         else:
             f0, sp, ap = _synthesizable(feat.f0, feat.spectral_envelope, feat.aperiodicity, sample_rate, period)
-            y = vocoder.synthesize(f0, sp, ap, sample_rate, period, mapper=pool_map)
+            y = vocoder.synthesize(f0, sp, ap, sample_rate, period, mapper=vcfx.thread_map)
             out.append(_fit_level(feat, y, frames))
     return out
