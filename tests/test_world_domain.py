@@ -293,3 +293,45 @@ def test_aperiodicity_analyses_voiced_frames_and_interpolates_every_second(voice
     assert (ap[f0 == 0] == UNVOICED_APERIODICITY).all()
     mid = np.flatnonzero(between)
     np.testing.assert_array_equal(ap[mid], 0.5 * (ap[mid - 1] + ap[mid + 1]))
+
+
+def _pieces_against_whole(x: np.ndarray, rate: int, monkeypatch) -> tuple[int, float, bytes, bytes]:
+    """Frames whose voicing differs, the largest change in cents elsewhere, and the bytes on 2 and on 1 thread."""
+    from vcfx.parallel import single_threaded
+    from vcfx_world import track_channels
+    from vcfx_world.analysis import analysis_options
+    from vcfx_world.f0 import track_f0
+
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    opts = analysis_options(vcfx.Context.from_seed(0))
+    whole, t = track_f0(x, rate, opts)
+    whole = pyworld.stonemask(x, whole, t, rate)
+    monkeypatch.setenv("VCFX_THREADS", "2")
+    (f0, times), = track_channels([x], rate, opts)
+    with single_threaded():
+        (serial, _), = track_channels([x], rate, opts)
+    assert np.array_equal(times, t)
+    both = (f0 > 0) & (whole > 0)
+    cents = np.abs(1200 * np.log2(f0[both] / whole[both]))
+    return int(np.sum((f0 > 0) != (whole > 0))), cents, f0.tobytes(), serial.tobytes()
+
+
+@pytest.mark.parametrize("rate", [16000, 22050, 44100])
+def test_dio_in_pieces_changes_no_more_than_dio_changes_by_itself(monkeypatch, rate):
+    """A long channel is tracked in pieces on all cores; DIO then StoneMask on the whole channel is the reference.
+
+    DIO is not quite local: on this synthetic voice, appending a third of a second of silence to the signal
+    changes 15-24 of its 2201 frames. The pieces may change as many (1 %), never more than 2 %.
+    """
+    x = vcfx.synthetic_voice(11.0, rate, f0_hz=(110.0, 240.0, 150.0, 200.0), syllable_rate_hz=3.0).audio.samples[0]
+    flips, cents, threaded, serial = _pieces_against_whole(x, rate, monkeypatch)
+    assert flips + np.sum(cents > 0.1) <= 0.02 * 2201 and np.median(cents) < 1e-6
+    assert threaded == serial  # pieces are fixed by the duration, not by the cores
+
+
+def test_dio_in_pieces_gives_the_whole_track_of_real_speech(monkeypatch, speech_path):
+    """On 30 s of real speech (and three other recordings, docs/measurements.md) pieces change nothing."""
+    voice = vcfx.load(speech_path, sample_rate=22050, mono=True)
+    x = np.tile(voice.samples[0], int(np.ceil(30 * 22050 / voice.frames)))[:30 * 22050]
+    flips, cents, threaded, serial = _pieces_against_whole(x, 22050, monkeypatch)
+    assert flips == 0 and cents.max() < 1e-6 and threaded == serial

@@ -167,18 +167,18 @@ def aperiodicity(x, f0, t, sample_rate: int, opts: dict[str, Any], low: tuple[np
     return ap
 
 
-TRACK_PIECE_S = 4.0
-"""DIO tracks a channel in pieces at least this long when there are more cores than channels."""
+TRACK_PIECE_S = 5.0
+"""DIO tracks a channel in pieces about this long, on all cores (fixed by the duration alone, like :data:`BLOCK_S`)."""
 
 TRACK_MARGIN_S = 0.25
 """Signal given to DIO on either side of a piece; frames differ from the whole channel's by under a cent with 0.1 s."""
 
 
-def _dio_pieces(frames: int, sample_rate: int, period_ms: float, pieces: int) -> list[tuple[int, int, int, int]]:
+def _dio_pieces(frames: int, sample_rate: int, period_ms: float) -> list[tuple[int, int, int, int]]:
     """(first frame, end frame, first and end frame tracked) of each piece of a channel, cut on whole samples."""
     step = Fraction(sample_rate) * Fraction(period_ms).limit_denominator(1000) / 1000
     align = step.denominator
-    pieces = min(pieces, int(frames * period_ms / 1000 / TRACK_PIECE_S))
+    pieces = round(frames * period_ms / 1000 / TRACK_PIECE_S)
     if pieces < 2 or align > 64:
         return [(0, frames, 0, frames)]
     margin = align * -(-round(1000 * TRACK_MARGIN_S / period_ms) // align)
@@ -189,19 +189,19 @@ def _dio_pieces(frames: int, sample_rate: int, period_ms: float, pieces: int) ->
 def track_channels(xs: list[np.ndarray], sample_rate: int, opts: dict[str, Any]) -> list[tuple[np.ndarray, np.ndarray]]:
     """f0 (refined by StoneMask where DIO tracked it; 0 unvoiced) and frame times of every channel, on all cores.
 
-    When there are more cores than channels, DIO tracks each channel in
-    pieces with :data:`TRACK_MARGIN_S` of signal on either side, which give
-    the frames the whole channel gives (the same frames voiced, within a
-    cent: DIO looks at a few periods around each frame). StoneMask refines
-    per :func:`blocks` of frames.
+    DIO tracks each channel in pieces of about :data:`TRACK_PIECE_S` with
+    :data:`TRACK_MARGIN_S` of signal on either side, which give the frames
+    the whole channel gives (the same frames voiced, f0 within 1e-7 cents:
+    DIO looks at a few periods around each frame). StoneMask refines per
+    :func:`blocks` of frames. Pieces and blocks are fixed by the duration,
+    so the result is the same on any number of cores.
     """
     period = opts["frame_period_ms"]
     if opts["f0_method"] == "harvest" or not xs:
         return vcfx.thread_map(lambda x: track_f0(x, sample_rate, opts), xs)
     step = Fraction(sample_rate) * Fraction(period).limit_denominator(1000) / 1000
     counts = [frame_count(len(x), sample_rate, period) for x in xs]
-    share = -(-vcfx.threads() // len(xs))
-    jobs = [(c, *piece) for c, n in enumerate(counts) for piece in _dio_pieces(n, sample_rate, period, share)]
+    jobs = [(c, *piece) for c, n in enumerate(counts) for piece in _dio_pieces(n, sample_rate, period)]
 
     def tracked(c: int, a: int, b: int, lo: int, hi: int) -> np.ndarray:
         stop = len(xs[c]) if hi == counts[c] else int(hi * step)
