@@ -171,7 +171,7 @@ TRACK_PIECE_S = 5.0
 """DIO tracks a channel in pieces about this long, on all cores (fixed by the duration alone, like :data:`BLOCK_S`)."""
 
 TRACK_MARGIN_S = 0.25
-"""Signal given to DIO on either side of a piece; frames differ from the whole channel's by under a cent with 0.1 s."""
+"""Signal given to DIO on either side of a piece (on real speech 0.1 s already gives the whole channel's frames)."""
 
 
 def _dio_pieces(frames: int, sample_rate: int, period_ms: float) -> list[tuple[int, int, int, int]]:
@@ -190,9 +190,11 @@ def track_channels(xs: list[np.ndarray], sample_rate: int, opts: dict[str, Any])
     """f0 (refined by StoneMask where DIO tracked it; 0 unvoiced) and frame times of every channel, on all cores.
 
     DIO tracks each channel in pieces of about :data:`TRACK_PIECE_S` with
-    :data:`TRACK_MARGIN_S` of signal on either side, which give the frames
-    the whole channel gives (the same frames voiced, f0 within 1e-7 cents:
-    DIO looks at a few periods around each frame). StoneMask refines per
+    :data:`TRACK_MARGIN_S` of signal on either side. DIO looks at a few
+    periods around each frame, so the pieces give the frames the whole
+    channel gives (on real speech, the same frames voiced and f0 within
+    1e-7 cents), except for the few borderline frames that DIO changes as
+    readily when silence is appended to the signal. StoneMask refines per
     :func:`blocks` of frames. Pieces and blocks are fixed by the duration,
     so the result is the same on any number of cores.
     """
