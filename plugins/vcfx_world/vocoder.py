@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -152,27 +153,55 @@ def _voiced_responses(batch: np.ndarray, train: Pulses, sp, ap, sample_rate, per
     return out
 
 
-def _unvoiced_responses(batch: np.ndarray, train: Pulses, sp, sample_rate, period_ms, rng) -> np.ndarray:
-    """Responses (envelope FFT size, circular) of unvoiced pulses: noise through the envelope."""
+def _unvoiced_noise(train: Pulses, length: int) -> np.ndarray:
+    """Two independent noises, nonzero where unvoiced pulses carry noise, each pulse's share with its mean removed."""
+    chosen = np.flatnonzero(~train.voiced & (train.noise > 0))
+    streams = np.zeros((2, length))
+    if not len(chosen):
+        return streams
+    sizes = train.noise[chosen]
+    firsts = np.cumsum(sizes) - sizes
+    pulse = np.repeat(np.arange(len(chosen)), sizes)
+    at = train.index[chosen][pulse] + np.arange(int(sizes.sum())) - firsts[pulse]
+    draws = np.random.default_rng([SEED, 2]).standard_normal((2, len(at)))
+    draws -= (np.add.reduceat(draws, firsts, axis=1) / sizes)[:, pulse]
+    streams[:, at] = draws
+    return streams
+
+
+def _unvoiced_frames(frames: np.ndarray, streams: np.ndarray, sp: np.ndarray, step: float) -> tuple[int, np.ndarray]:
+    """The unvoiced noise around ``frames``, each through its frame's envelope: (first sample, samples).
+
+    Frame ``f`` takes the noise within one frame of it, weighted by the
+    square root of a triangle (the squares of neighbouring frames' weights
+    add up to one), from one noise where ``f`` is even and the other where
+    odd. The power at any instant is thus the envelopes' power interpolated
+    linearly between frames, as WORLD's synthesis interpolates it at each
+    of its 500 pulses a second; one response per frame instead of per pulse.
+    """
     size = 2 * (sp.shape[1] - 1)
-    power = _at_pulses(sp, train.index[batch], sample_rate, period_ms, slice(None), clip=(0.0, np.inf))
-    spectrum = np.fft.rfft(_noise(rng, train.noise[batch]), size, axis=1)
-    spectrum *= np.exp(_minimum_phase_log(power, size))
-    return np.fft.irfft(spectrum, size, axis=1)
+    length = streams.shape[1]
+    lo = np.maximum(0, np.ceil((frames - 1) * step).astype(int))
+    hi = np.minimum(length, np.floor((frames + 1) * step).astype(int) + 1)
+    width = int((hi - lo).max())
+    at = lo[:, np.newaxis] + np.arange(width)
+    inside = at < hi[:, np.newaxis]
+    weight = np.sqrt(np.clip(1.0 - np.abs(at / step - frames[:, np.newaxis]), 0.0, 1.0)) * inside
+    noise = streams[frames[:, np.newaxis] % 2, np.minimum(at, length - 1)] * weight
+    power = np.clip(sp[np.minimum(frames, len(sp) - 1)], 0.0, np.inf)
+    responses = np.fft.irfft(np.fft.rfft(noise, size, axis=1) * np.exp(_minimum_phase_log(power, size)), size, axis=1)
+    first = int(lo[0]) + 1
+    return first, np.bincount((lo[:, np.newaxis] + 1 + np.arange(size) - first).ravel(), weights=responses.ravel())
 
 
-def _render(job: tuple[bool, int, np.ndarray], train: Pulses, sp, ap, sample_rate, period_ms) -> tuple[int, np.ndarray]:
-    """One batch of pulses overlap-added: (first sample, samples).
+def _voiced_pulses(batch: np.ndarray, number: int, train: Pulses, sp, ap, sample_rate, period_ms) -> tuple[int, np.ndarray]:
+    """One batch of voiced pulses overlap-added: (first sample, samples).
 
     A response's first half follows its pulse (from the next sample on),
     its second half, where a circular convolution wraps, comes before it.
     """
-    voiced, number, batch = job
-    rng = np.random.default_rng([SEED, int(voiced), number])
-    if voiced:
-        responses = _voiced_responses(batch, train, sp, ap, sample_rate, period_ms, rng)
-    else:
-        responses = _unvoiced_responses(batch, train, sp, sample_rate, period_ms, rng)
+    rng = np.random.default_rng([SEED, 1, number])
+    responses = _voiced_responses(batch, train, sp, ap, sample_rate, period_ms, rng)
     size = responses.shape[1]
     offsets = 1 + np.concatenate([np.arange(size // 2), np.arange(-size // 2, 0)])
     at = train.index[batch][:, np.newaxis] + offsets
@@ -204,13 +233,20 @@ def synthesize(f0: np.ndarray, spectral_envelope: np.ndarray, aperiodicity: np.n
     ap = np.asarray(aperiodicity, dtype=np.float64)
     length = output_length(len(f0), sample_rate, period_ms)
     train = pulses(np.asarray(f0, dtype=np.float64), 2 * (sp.shape[1] - 1), sample_rate, period_ms, length)
-    jobs = []
-    for voiced, chosen in ((True, train.voiced), (False, ~train.voiced & (train.noise > 0))):
-        chosen = np.flatnonzero(chosen)
-        jobs += [(voiced, k, chosen[b:b + PULSES_PER_BATCH])
-                 for k, b in enumerate(range(0, len(chosen), PULSES_PER_BATCH))]
+    step = sample_rate * period_ms / 1000.0
+    streams = _unvoiced_noise(train, length)
+    covered = np.concatenate([[0], np.cumsum(np.any(streams != 0, axis=0))])
+    frames = np.arange(len(f0) + 1)
+    lo = np.clip(np.ceil((frames - 1) * step).astype(int), 0, length)
+    hi = np.clip(np.floor((frames + 1) * step).astype(int) + 1, 0, length)
+    noisy = frames[covered[hi] > covered[lo]]
+    voiced = np.flatnonzero(train.voiced)
+    jobs = [partial(_voiced_pulses, voiced[b:b + PULSES_PER_BATCH], k, train, sp, ap, sample_rate, period_ms)
+            for k, b in enumerate(range(0, len(voiced), PULSES_PER_BATCH))]
+    jobs += [partial(_unvoiced_frames, noisy[b:b + PULSES_PER_BATCH], streams, sp, step)
+             for b in range(0, len(noisy), PULSES_PER_BATCH)]
     margin = 2 * (sp.shape[1] - 1)
     out = np.zeros(length + 2 * margin)
-    for first, samples in mapper(lambda job: _render(job, train, sp, ap, sample_rate, period_ms), jobs):
+    for first, samples in mapper(lambda job: job(), jobs):
         out[margin + first:margin + first + len(samples)] += samples
     return out[margin:margin + length]
