@@ -321,7 +321,7 @@ def test_dio_in_pieces_changes_no_more_than_dio_changes_by_itself(monkeypatch, r
     """A long channel is tracked in pieces on all cores; DIO then StoneMask on the whole channel is the reference.
 
     DIO is not quite local: on this synthetic voice, appending a third of a second of silence to the signal
-    changes 15-24 of its 2201 frames. The pieces may change as many (1 %), never more than 2 %.
+    changes 15-24 of its 2201 frames (the pieces change 5). The pieces may change as many, never more than 2 %.
     """
     x = vcfx.synthetic_voice(11.0, rate, f0_hz=(110.0, 240.0, 150.0, 200.0), syllable_rate_hz=3.0).audio.samples[0]
     flips, cents, threaded, serial = _pieces_against_whole(x, rate, monkeypatch)

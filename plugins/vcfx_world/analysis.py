@@ -11,7 +11,7 @@ import soxr
 
 import vcfx
 
-from .f0 import settle_voicing, track_f0, tracking_signal
+from .f0 import dio_speed, settle_voicing, track_f0, tracking_signal
 from .features import WorldFeatures
 
 F0_METHODS = ("dio", "harvest")
@@ -167,7 +167,7 @@ def aperiodicity(x, f0, t, sample_rate: int, opts: dict[str, Any], low: tuple[np
     return ap
 
 
-TRACK_PIECE_S = 5.0
+TRACK_PIECE_S = 3.0
 """DIO tracks a channel in pieces about this long, on all cores (fixed by the duration alone, like :data:`BLOCK_S`)."""
 
 TRACK_MARGIN_S = 0.25
@@ -175,11 +175,16 @@ TRACK_MARGIN_S = 0.25
 
 
 def _dio_pieces(frames: int, sample_rate: int, period_ms: float) -> list[tuple[int, int, int, int]]:
-    """(first frame, end frame, first and end frame tracked) of each piece of a channel, cut on whole samples."""
+    """(first frame, end frame, first and end frame tracked) of each piece of a channel.
+
+    Pieces start on a frame that starts at a whole sample that DIO's
+    decimation keeps (a multiple of :func:`vcfx_world.f0.dio_speed`), so
+    their frames and decimated samples fall where the whole channel's do.
+    """
     step = Fraction(sample_rate) * Fraction(period_ms).limit_denominator(1000) / 1000
-    align = step.denominator
+    align = next((k for k in range(1, 1025) if (k * step) % dio_speed(sample_rate) == 0), 0)
     pieces = round(frames * period_ms / 1000 / TRACK_PIECE_S)
-    if pieces < 2 or align > 64:
+    if pieces < 2 or not align:
         return [(0, frames, 0, frames)]
     margin = align * -(-round(1000 * TRACK_MARGIN_S / period_ms) // align)
     cuts = [0] + [(k * frames // pieces) // align * align for k in range(1, pieces)] + [frames]
@@ -205,8 +210,11 @@ def track_channels(xs: list[np.ndarray], sample_rate: int, opts: dict[str, Any])
     counts = [frame_count(len(x), sample_rate, period) for x in xs]
     jobs = [(c, *piece) for c, n in enumerate(counts) for piece in _dio_pieces(n, sample_rate, period)]
 
+    speed = dio_speed(sample_rate)
+
     def tracked(c: int, a: int, b: int, lo: int, hi: int) -> np.ndarray:
-        stop = len(xs[c]) if hi == counts[c] else int(hi * step)
+        # DIO decimates counting back from the last sample: a piece ends where the channel's count falls
+        stop = len(xs[c]) if hi == counts[c] else min(len(xs[c]), int(hi * step) + (len(xs[c]) - int(hi * step)) % speed)
         f0, _ = track_f0(np.ascontiguousarray(xs[c][int(lo * step):stop]), sample_rate, opts)
         kept = f0[a - lo:b - lo]
         return np.pad(kept, (0, b - a - len(kept)))
