@@ -17,10 +17,9 @@ def f0_per_sample(f0: np.ndarray, frame_period_s: float, samples: int, sample_ra
     return f0[frame]
 
 
-def rate_per_sample(f0: np.ndarray, frame_period_s: float, samples: int, sample_rate: int) -> np.ndarray:
-    """Marks per second at every sample: f0 (nearest frame) where voiced, ``1 / UNVOICED_SPACING_S`` elsewhere."""
-    f = f0_per_sample(f0, frame_period_s, samples, sample_rate)
-    return np.where(f > 0, f, 1.0 / UNVOICED_SPACING_S)
+def mark_rate(f0_at_samples: np.ndarray) -> np.ndarray:
+    """Marks per second at every sample of :func:`f0_per_sample`: f0 where voiced, ``1 / UNVOICED_SPACING_S`` elsewhere."""
+    return np.where(f0_at_samples > 0, f0_at_samples, 1.0 / UNVOICED_SPACING_S)
 
 
 def marks_along(rate: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -51,19 +50,22 @@ def pitch_marks(x: np.ndarray, f0: np.ndarray, frame_period_s: float,
     point of its cycle. Unvoiced marks keep their even spacing.
     """
     f = f0_per_sample(f0, frame_period_s, len(x), sample_rate)
-    rate = np.where(f > 0, f, 1.0 / UNVOICED_SPACING_S)
+    rate = mark_rate(f)
     predicted = marks_along(rate, sample_rate)
     periods = np.maximum(1, np.rint(sample_rate / rate[predicted])).astype(int)
     voiced = f[predicted] > 0
     marks = predicted.copy()
     if voiced.any():
         lp = lowpass(x, f0, sample_rate)
-        centre, half = predicted[voiced], periods[voiced] // 2
-        offsets = np.arange(-half.max(), half.max() + 1)
-        idx = centre[:, None] + offsets[None, :]
-        inside = (np.abs(offsets)[None, :] <= half[:, None]) & (idx >= 0) & (idx < len(x))
-        values = np.where(inside, lp[np.clip(idx, 0, len(x) - 1)], -np.inf)
-        marks[voiced] = centre + offsets[np.argmax(values, axis=1)]
+        which = np.flatnonzero(voiced)
+        which = which[np.argsort(periods[which], kind="stable")]  # a chunk's windows are about as wide
+        for chunk in np.array_split(which, max(1, len(which) // 1024)):
+            centre, half = predicted[chunk], periods[chunk] // 2
+            offsets = np.arange(-half.max(), half.max() + 1)
+            idx = centre[:, None] + offsets[None, :]
+            inside = (np.abs(offsets)[None, :] <= half[:, None]) & (idx >= 0) & (idx < len(x))
+            values = np.where(inside, lp[np.clip(idx, 0, len(x) - 1)], -np.inf)
+            marks[chunk] = centre + offsets[np.argmax(values, axis=1)]
     order = np.argsort(marks, kind="stable")
     marks, periods = marks[order], periods[order]
     # a refined voiced mark can land next to an unvoiced one at a voicing edge

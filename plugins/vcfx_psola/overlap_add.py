@@ -7,7 +7,7 @@ import soxr
 
 import vcfx
 
-from .marks import UNVOICED_SPACING_S, f0_per_sample, marks_along, rate_per_sample
+from .marks import UNVOICED_SPACING_S, f0_per_sample, mark_rate, marks_along
 from .state import PsolaState
 
 CHUNK_MARKS = 2048
@@ -24,8 +24,8 @@ def output_marks(state: PsolaState) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     the distance between marks.
     """
     period_s = state.frame_period_ms / 1000.0
-    rate = rate_per_sample(state.f0, period_s, state.frames, state.sample_rate)
-    out = marks_along(rate, state.sample_rate)
+    f = f0_per_sample(state.f0, period_s, state.frames, state.sample_rate)
+    out = marks_along(mark_rate(f), state.sample_rate)
     source = np.interp(out / state.sample_rate, np.arange(len(state.source_s)) * period_s, state.source_s)
     source *= state.sample_rate
     right = np.clip(np.searchsorted(state.marks, source), 1, len(state.marks) - 1)
@@ -33,7 +33,7 @@ def output_marks(state: PsolaState) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     nearest = np.where(np.abs(state.marks[left] - source) <= np.abs(state.marks[right] - source), left, right)
     if len(state.marks) == 1:
         nearest = np.zeros(len(out), dtype=int)
-    unvoiced = f0_per_sample(state.f0, period_s, state.frames, state.sample_rate)[out] <= 0
+    unvoiced = f[out] <= 0
     return out, np.where(unvoiced, -1, nearest), np.rint(source).astype(int)
 
 
