@@ -7,13 +7,12 @@ spectral envelope interpolated to that instant: a periodic part (the
 minimum-phase response of the envelope's harmonic share, delayed by the
 pulse's fractional position, its DC removed) and an aperiodic part (the
 noise since the previous pulse, filtered by the minimum-phase response of
-the noise share). It does this one pulse at a time. Here the same
-computations run on :data:`PULSES_PER_BATCH` pulses per FFT call, on all
-cores, which makes unvoiced stretches (500 pulses a second) about three
-times faster to synthesize. The periodic part equals pyworld's to
-rounding; the noise is numpy's, equal in level and spectrum, not sample
-for sample, and drawn afresh along the whole channel instead of from the
-same seed on every call.
+the noise share). It does this one pulse at a time. Here voiced pulses
+are shaped :data:`PULSES_PER_BATCH` per FFT call, on all cores, and the
+noise of unvoiced stretches once per frame instead of at 500 pulses a
+second (:func:`_unvoiced_frames`), with the same power at every instant.
+The periodic part equals pyworld's to rounding; the noise is numpy's,
+equal in level and spectrum, not sample for sample.
 """
 
 from __future__ import annotations
@@ -34,10 +33,11 @@ SAFEGUARD = 1e-12
 """WORLD's ``kMySafeGuardMinimum``, added to the periodic share before its logarithm."""
 
 PULSES_PER_BATCH = 128
-"""Pulses shaped per FFT call: enough to amortise the call, few enough to stay in cache."""
+"""Pulses (or unvoiced frames) shaped per FFT call: enough to amortise the call, few enough to stay in cache."""
 
 SEED = 20121
-"""Seed of the noise: every channel and every run gets the same noise, as pyworld's synthesis reseeds on each call."""
+"""Seed of the noise. Each batch draws its own from it, so the noise is the same on any number of threads, and the
+same in every channel given the same features."""
 
 
 def output_length(frames: int, sample_rate: int, period_ms: float) -> int:
@@ -211,7 +211,7 @@ def _voiced_pulses(batch: np.ndarray, number: int, train: Pulses, sp, ap, sample
 
 def synthesize(f0: np.ndarray, spectral_envelope: np.ndarray, aperiodicity: np.ndarray, sample_rate: int,
                period_ms: float, mapper: Callable = lambda fn, jobs: [fn(job) for job in jobs]) -> np.ndarray:
-    """A waveform from WORLD features, as ``pyworld.synthesize`` makes it.
+    """A waveform from WORLD features, as ``pyworld.synthesize`` makes it (its noise drawn differently).
 
     Parameters
     ----------
