@@ -29,3 +29,13 @@ def test_inside_single_threaded_everything_runs_on_the_callers_thread(monkeypatc
 def test_several_iterables_are_zipped_like_map():
     assert vcfx.thread_map(lambda a, b: a - b, [5, 7, 9], [1, 2, 3]) == [4, 5, 6]
     assert vcfx.thread_map(lambda a: a, []) == []
+
+
+def test_a_call_from_inside_runs_serially_on_that_thread(monkeypatch):
+    monkeypatch.setenv("VCFX_THREADS", "2")
+
+    def outer(i):
+        here = threading.current_thread().name
+        return all(name == here for name in vcfx.thread_map(lambda _: threading.current_thread().name, range(4)))
+
+    assert vcfx.thread_map(outer, range(4)) == [True] * 4  # and no deadlock with both threads busy

@@ -49,8 +49,8 @@ def thread_map(fn: Callable[..., Any], *iterables: Iterable) -> list:
 
     The threads are shared by everything that calls it and started on
     first use. Work that releases the GIL (pyworld, NumPy's FFTs and large
-    array operations) runs on all of them at once. ``fn`` must not itself
-    call :func:`thread_map`: run the inner pieces in the outer call instead.
+    array operations) runs on all of them at once. Called from one of
+    these threads (an ``fn`` that calls it again), it runs serially there.
 
     Examples
     --------
@@ -60,11 +60,15 @@ def thread_map(fn: Callable[..., Any], *iterables: Iterable) -> list:
     """
     items = list(zip(*iterables))
     size = threads()
-    if len(items) < 2 or size < 2:
+    if len(items) < 2 or size < 2 or getattr(_local, "worker", False):
         return [fn(*args) for args in items]
     if size not in _EXECUTORS:
-        _EXECUTORS[size] = ThreadPoolExecutor(max_workers=size, thread_name_prefix="vcfx")
+        _EXECUTORS[size] = ThreadPoolExecutor(max_workers=size, thread_name_prefix="vcfx", initializer=_mark_worker)
     return list(_EXECUTORS[size].map(fn, *zip(*items)))
+
+
+def _mark_worker() -> None:
+    _local.worker = True
 
 
 def _forget_executors() -> None:

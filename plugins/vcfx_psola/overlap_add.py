@@ -10,7 +10,7 @@ import vcfx
 from .marks import UNVOICED_SPACING_S, f0_per_sample, mark_rate, marks_along
 from .state import PsolaState
 
-CHUNK_MARKS = 2048
+CHUNK_MARKS = 1024
 """Grains gathered at once, on one of the threads: bounds the memory of a long input."""
 
 

@@ -8,6 +8,8 @@ import numpy as np
 import pyworld
 import soxr
 
+import vcfx
+
 DIO_RATE_HZ = 7000
 """DIO tracks f0 on the signal decimated to about this rate (its ``speed``).
 
@@ -168,12 +170,19 @@ SILENCE = 0.03
 """Frames whose peak is below this share of the channel's peak stay unvoiced, as in Praat."""
 
 
+STONEMASK_FRAMES = 200
+"""Frames below which StoneMask refines on one thread (each frame is refined on its own)."""
+
+
 def _stonemasked(x, f0, t, sample_rate: int, floor: float, ceil: float) -> np.ndarray:
     """``f0`` refined by StoneMask where positive (0 outside ``floor`` .. ``ceil``)."""
     f0 = np.where((f0 >= floor) & (f0 <= ceil), f0, 0.0)
-    on = f0 > 0
-    if on.any():
-        f0[on] = pyworld.stonemask(x, np.ascontiguousarray(f0[on]), np.ascontiguousarray(t[on]), sample_rate)
+    on = np.flatnonzero(f0 > 0)
+    if len(on):
+        parts = np.array_split(on, max(1, min(vcfx.threads(), len(on) // STONEMASK_FRAMES)))
+        refined = vcfx.thread_map(lambda part: pyworld.stonemask(x, np.ascontiguousarray(f0[part]),
+                                                                 np.ascontiguousarray(t[part]), sample_rate), parts)
+        f0[on] = np.concatenate(refined)
     return np.where((f0 >= floor) & (f0 <= ceil), f0, 0.0)
 
 
