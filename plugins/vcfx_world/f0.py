@@ -192,14 +192,20 @@ def _refined(x, f0, t, sample_rate: int, floor: float, ceil: float) -> tuple[np.
     return f0, periodicity(x, f0, t, sample_rate, floor)
 
 
-def _neighbour_f0(f0: np.ndarray, reach: int) -> np.ndarray:
-    """f0 of each unvoiced frame within ``reach`` frames of voiced ones, log-interpolated between them; else 0."""
+def _neighbour_f0(f0: np.ndarray, reach: int | None = None) -> np.ndarray:
+    """f0 of each unvoiced frame (within ``reach`` frames of voiced ones), log-interpolated between them; else 0.
+
+    Before the first voiced frame and after the last, their f0 is taken.
+    """
     voiced = np.flatnonzero(f0 > 0)
     out = np.zeros(len(f0))
     if not len(voiced):
         return out
     frames = np.arange(len(f0))
     guess = np.exp2(np.interp(frames, voiced, np.log2(f0[voiced])))
+    if reach is None:
+        out[f0 <= 0] = guess[f0 <= 0]
+        return out
     i = np.clip(np.searchsorted(voiced, frames), 1, len(voiced) - 1) if len(voiced) > 1 else np.zeros(len(f0), int)
     near = np.minimum(np.abs(frames - voiced[i]), np.abs(frames - voiced[np.maximum(i - 1, 0)])) <= reach
     out[near & (f0 <= 0)] = guess[near & (f0 <= 0)]
@@ -210,11 +216,13 @@ def voice_by_periodicity(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_ra
                          opts: dict[str, Any], at_f0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """f0 voiced wherever a frame repeats at its period, and its :func:`periodicity`.
 
-    Each frame the tracker left unvoiced within 50 ms of voiced frames
-    is tried at their f0 (log-interpolated between them), refined by
-    StoneMask, and voiced if it repeats there at least
-    :data:`VOICING_THRESHOLD`, unless it is silence (:data:`SILENCE`) or
-    too near either end of the signal for the window to fit. A stretch of
+    Each frame the tracker left unvoiced is tried at the f0 of the voiced
+    frames around it (log-interpolated between them; the nearest one's
+    before the first and after the last), refined by StoneMask, and voiced
+    if it repeats there at least :data:`VOICING_THRESHOLD`, unless it is
+    silence (:data:`SILENCE`) or too near either end of the signal for the
+    window to fit. So a syllable the tracker missed whole is voiced as
+    well as the frames next to one it found. A stretch of
     frames the tracker voiced none of which repeats that well is noise
     (breath, a fricative), and is unvoiced; the others stay voiced whole:
     the faint, breathy ends of a syllable repeat poorly, yet listeners and
@@ -240,7 +248,7 @@ def voice_by_periodicity(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_ra
     todo = todo[loud >= SILENCE * magnitude.max()]
     if not len(todo):
         return f0, at_f0
-    near = _neighbour_f0(f0, round(50 / opts["frame_period_ms"]))[todo]
+    near = _neighbour_f0(f0)[todo]
     todo, near = todo[near > 0], near[near > 0]
     if not len(todo):
         return f0, at_f0
