@@ -198,7 +198,7 @@ def track_channels(xs: list[np.ndarray], sample_rate: int, opts: dict[str, Any])
     :data:`TRACK_MARGIN_S` of signal on either side. DIO looks at a few
     periods around each frame, so the pieces give the frames the whole
     channel gives (on real speech, the same frames voiced and f0 within
-    1e-7 cents), except for the few borderline frames that DIO changes as
+    2e-7 cents), except for the few borderline frames that DIO changes as
     readily when silence is appended to the signal. StoneMask refines per
     :func:`blocks` of frames. Pieces and blocks are fixed by the duration,
     so the result is the same on any number of cores.
@@ -209,12 +209,12 @@ def track_channels(xs: list[np.ndarray], sample_rate: int, opts: dict[str, Any])
     step = Fraction(sample_rate) * Fraction(period).limit_denominator(1000) / 1000
     counts = [frame_count(len(x), sample_rate, period) for x in xs]
     jobs = [(c, *piece) for c, n in enumerate(counts) for piece in _dio_pieces(n, sample_rate, period)]
-
     speed = dio_speed(sample_rate)
 
     def tracked(c: int, a: int, b: int, lo: int, hi: int) -> np.ndarray:
         # DIO decimates counting back from the last sample: a piece ends where the channel's count falls
-        stop = len(xs[c]) if hi == counts[c] else min(len(xs[c]), int(hi * step) + (len(xs[c]) - int(hi * step)) % speed)
+        end = int(hi * step)
+        stop = len(xs[c]) if hi == counts[c] else min(len(xs[c]), end + (len(xs[c]) - end) % speed)
         f0, _ = track_f0(np.ascontiguousarray(xs[c][int(lo * step):stop]), sample_rate, opts)
         kept = f0[a - lo:b - lo]
         return np.pad(kept, (0, b - a - len(kept)))
@@ -223,9 +223,11 @@ def track_channels(xs: list[np.ndarray], sample_rate: int, opts: dict[str, Any])
     tracks = [(np.concatenate([f for (cc, *_), f in zip(jobs, pieces) if cc == c]), np.arange(n) * period / 1000.0)
               for c, n in enumerate(counts)]
     spans = [(c, a, b) for c, n in enumerate(counts) for a, b in blocks(n, period)]
-    refined = vcfx.thread_map(lambda c, a, b: pyworld.stonemask(xs[c], np.ascontiguousarray(tracks[c][0][a:b]),
-                                                         np.ascontiguousarray(tracks[c][1][a:b]), sample_rate),
-                       *zip(*spans))
+    def refine(c: int, a: int, b: int) -> np.ndarray:
+        f0, t = tracks[c]
+        return pyworld.stonemask(xs[c], np.ascontiguousarray(f0[a:b]), np.ascontiguousarray(t[a:b]), sample_rate)
+
+    refined = vcfx.thread_map(refine, *zip(*spans))
     return [(np.concatenate([r for (cc, _, _), r in zip(spans, refined) if cc == c]), t)
             for c, (_, t) in enumerate(tracks)]
 

@@ -97,7 +97,7 @@ def _synthesizable(f0, sp, ap, sample_rate: int, period: float):
     sp, ap = _widen(sp, fft // 2 + 1, log=True), _widen(ap, fft // 2 + 1, log=False)
     f0 = np.where(f0 < sample_rate / fft + 1, 0.0, f0)
     if _longest_pulse_gap(f0, fft, sample_rate, period) + 2 > fft:
-        f0 = np.zeros_like(f0)  # beyond any FFT size worth synthesizing: whisper rather than crash
+        f0 = np.zeros_like(f0)  # beyond any FFT size worth synthesizing: whisper
     return f0, sp, ap
 
 

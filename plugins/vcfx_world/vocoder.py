@@ -169,6 +169,13 @@ def _unvoiced_noise(train: Pulses, length: int) -> np.ndarray:
     return streams
 
 
+def _frame_spans(frames: np.ndarray, step: float, length: int) -> tuple[np.ndarray, np.ndarray]:
+    """First and end sample of the noise each frame takes: within one frame (``step`` samples) of it."""
+    lo = np.clip(np.ceil((frames - 1) * step).astype(int), 0, length)
+    hi = np.clip(np.floor((frames + 1) * step).astype(int) + 1, 0, length)
+    return lo, hi
+
+
 def _unvoiced_frames(frames: np.ndarray, streams: np.ndarray, sp: np.ndarray, step: float) -> tuple[int, np.ndarray]:
     """The unvoiced noise around ``frames``, each through its frame's envelope: (first sample, samples).
 
@@ -181,8 +188,7 @@ def _unvoiced_frames(frames: np.ndarray, streams: np.ndarray, sp: np.ndarray, st
     """
     size = 2 * (sp.shape[1] - 1)
     length = streams.shape[1]
-    lo = np.maximum(0, np.ceil((frames - 1) * step).astype(int))
-    hi = np.minimum(length, np.floor((frames + 1) * step).astype(int) + 1)
+    lo, hi = _frame_spans(frames, step, length)
     width = int((hi - lo).max())
     at = lo[:, np.newaxis] + np.arange(width)
     inside = at < hi[:, np.newaxis]
@@ -237,8 +243,7 @@ def synthesize(f0: np.ndarray, spectral_envelope: np.ndarray, aperiodicity: np.n
     streams = _unvoiced_noise(train, length)
     covered = np.concatenate([[0], np.cumsum(np.any(streams != 0, axis=0))])
     frames = np.arange(len(f0) + 1)
-    lo = np.clip(np.ceil((frames - 1) * step).astype(int), 0, length)
-    hi = np.clip(np.floor((frames + 1) * step).astype(int) + 1, 0, length)
+    lo, hi = _frame_spans(frames, step, length)
     noisy = frames[covered[hi] > covered[lo]]
     voiced = np.flatnonzero(train.voiced)
     jobs = [partial(_voiced_pulses, voiced[b:b + PULSES_PER_BATCH], k, train, sp, ap, sample_rate, period_ms)
