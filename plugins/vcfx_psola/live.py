@@ -40,6 +40,7 @@ from vcfx_world import VOICING_THRESHOLD  # the offline voicing rule, Praat's
 
 from .domain import analysis_options, check_state
 from .marks import LOWPASS_HARMONICS, UNVOICED_SPACING_S
+from .overlap_add import grain_window
 from .state import PsolaState
 
 __all__ = ["LiveState", "PsolaLive", "live_processor", "latency_frames", "CENTRE_WINDOW_S", "MIN_RATE", "MAX_RATE"]
@@ -360,7 +361,7 @@ class PsolaLive(vcfx.LiveProcessor):
         half = min(period / ratio, float(self.pmax))
         reach = int(math.ceil(half))
         offsets = np.arange(-reach, reach + 1)
-        window = 0.5 + 0.5 * np.cos(np.pi * np.clip(offsets / half, -1.0, 1.0))
+        window = grain_window(offsets, half)
         if ratio == 1.0:
             grain = self.x[:, a + offsets - self.base]
         else:
