@@ -83,3 +83,23 @@ def test_a_noisy_stretch_stays_unvoiced():
     outside = (t > 0.05) & (t < 0.75) | (t > 1.25) & (t < 1.95)
     assert np.mean(f0[inside] > 0) <= 0.05
     assert np.mean(f0[outside] > 0) >= 0.97
+
+
+def test_a_syllable_the_tracker_misses_whole_is_voiced():
+    """The example voice opens with a 75 ms syllable (210 Hz) that DIO leaves unvoiced, 95 ms before the next voice.
+
+    Frames are tried at the f0 around them however far it is; Praat judges the f0 found.
+    """
+    from vcfx_world import track_channels
+    from vcfx_world.analysis import analysis_options
+
+    voice = vcfx.example_voice()
+    x = np.ascontiguousarray(voice.samples[0], dtype=np.float64)
+    (tracked, _), = track_channels([x], voice.sample_rate, analysis_options(vcfx.Context.from_seed(0)))
+    f0, t = world_f0(voice)
+    syllable = (t >= 0.025) & (t <= 0.065)
+    assert not tracked[syllable].any()  # the tracker's miss, which the voicing puts right
+    pt, pf = praat_f0(voice, floor=75.0, ceiling=700.0)
+    judged = np.interp(t[syllable], pt, pf)
+    assert (judged > 0).all() and (f0[syllable] > 0).all()
+    assert np.abs(1200 * np.log2(f0[syllable] / judged)).max() < 50

@@ -335,3 +335,26 @@ def test_dio_in_pieces_gives_the_whole_track_of_real_speech(monkeypatch, speech_
     x = np.tile(voice.samples[0], int(np.ceil(30 * 22050 / voice.frames)))[:30 * 22050]
     flips, cents, threaded, serial = _pieces_against_whole(x, 22050, monkeypatch)
     assert flips == 0 and cents.max() < 1e-6 and threaded == serial
+
+
+def test_d4c_at_the_lower_rate_keeps_its_bands_and_holds_the_ones_above(voice):
+    """Above 22.05 kHz D4C runs at 22.05 kHz: its 3 and 6 kHz bands as at the full rate, the higher ones held."""
+    from vcfx_world.analysis import D4C_RATE_HZ, d4c_signal
+
+    rate = 44100
+    x = np.ascontiguousarray(voice.audio.resample(rate).samples[0], dtype=np.float64)
+    opts = {"f0_floor_hz": 71.0}
+    f0, t = pyworld.dio(x, rate, frame_period=5.0)
+    f0 = pyworld.stonemask(x, f0, t, rate)
+    full = aperiodicity(x, f0, t, rate, opts)
+    low = aperiodicity(x, f0, t, rate, opts, low=d4c_signal(x, rate))
+    assert d4c_signal(x, rate)[1] == D4C_RATE_HZ and low.shape == full.shape
+    freqs = np.linspace(0.0, rate / 2, full.shape[1])
+    voiced = f0 > 0
+    db = lambda a: 20 * np.log10(a[voiced])  # noqa: E731
+    below = freqs < 5500
+    assert np.median(np.abs(db(low)[:, below] - db(full)[:, below])) < 0.5
+    held = (freqs > 6100) & (freqs <= 15000)
+    at_6k = db(low)[:, np.searchsorted(freqs, 6000)]
+    assert np.abs(db(low)[:, held] - at_6k[:, None]).max() < 0.2
+    assert np.abs(db(low)[:, -1]).max() < 1e-6  # 1 at Nyquist, as D4C interpolates
