@@ -170,3 +170,21 @@ def test_an_undeclared_length_change_is_refused(voice):
 @pytest.mark.parametrize("name", ["pitch_shift", "pitch_variance", "formant_shift", "tempo"])
 def test_the_effects_keep_the_host_contracts(name):
     assert vcfx.testing.check_effect(type(vcfx.effect(name)), engines=("psola",)) > 0
+
+
+def test_overlap_add_holds_a_few_copies_of_the_output_not_one_per_chunk():
+    """Each chunk of grains adds up only the stretch of output it covers, so memory does not grow with the chunks."""
+    import tracemalloc
+
+    from vcfx_psola.overlap_add import CHUNK_MARKS, overlap_add
+
+    voice = vcfx.synthetic_voice(40.0, 16000, f0_hz=(120.0, 220.0, 150.0), channels=2, syllable_rate_hz=3.0).audio
+    state = vcfx.domain("psola").analyze(voice, vcfx.Context.from_seed(0))
+    assert len(state.marks) > 4 * CHUNK_MARKS  # several chunks
+    tracemalloc.start()
+    try:
+        out = overlap_add(state, np.arange(2))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 * out.nbytes  # a full-length sum per chunk, as before, needed one output per chunk

@@ -64,11 +64,12 @@ def overlap_add(state: PsolaState, channels: np.ndarray) -> np.ndarray:
     unvoiced_half = round(UNVOICED_SPACING_S * state.sample_rate)
     centres = np.where(src >= 0, state.marks[src], source)
     widths = np.where(src >= 0, state.mark_periods[src], unvoiced_half)
-    by_width = np.argsort(widths, kind="stable")  # a chunk's grains are about as wide
-    out_marks, centres, widths = out_marks[by_width], centres[by_width], widths[by_width]
+    # voiced grains, then unvoiced ones (all as wide), each in time order: a chunk's grains are about as wide
+    # and cover one stretch of the output, so each chunk adds up only that stretch
+    order = np.lexsort((out_marks, src < 0))
+    out_marks, centres, widths = out_marks[order], centres[order], widths[order]
     pad = int(np.ceil(max(widths.max(initial=1), state.mark_periods.max()) / r)) + 1  # room past either end
     x = np.pad(x, ((0, 0), (pad, pad)))
-    length = state.frames + 2 * pad
 
     def chunk(a: int) -> np.ndarray:
         centre_out = out_marks[a:a + CHUNK_MARKS] + pad
@@ -79,9 +80,10 @@ def overlap_add(state: PsolaState, channels: np.ndarray) -> np.ndarray:
         window = grain_window(offsets[None, :], half[:, None])
         grains = window * x[:, (centre_in + pad)[:, None] + offsets[None, :]]
         at = (centre_out[:, None] + offsets[None, :]).ravel()
-        return np.stack([np.bincount(at, weights=g.ravel(), minlength=length) for g in grains])
+        first = int(at.min())
+        return first, np.stack([np.bincount(at - first, weights=g.ravel()) for g in grains])
 
-    y = np.zeros((len(channels), length))
-    for part in vcfx.thread_map(chunk, range(0, len(out_marks), CHUNK_MARKS)):
-        y += part
+    y = np.zeros((len(channels), state.frames + 2 * pad))
+    for first, part in vcfx.thread_map(chunk, range(0, len(out_marks), CHUNK_MARKS)):
+        y[:, first:first + part.shape[1]] += part
     return y[:, pad:pad + state.frames]
