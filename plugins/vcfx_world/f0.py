@@ -170,6 +170,13 @@ SILENCE = 0.03
 """Frames whose peak is below this share of the channel's peak stay unvoiced, as in Praat."""
 
 
+JUMP_REACH = 2
+"""Voiced frames on each side whose median f0 a frame is checked against (:func:`mend_jumps`)."""
+
+JUMP_STEPS = 5
+"""Periods :func:`mend_jumps` tries within :data:`EDGE_TOLERANCE` of that median."""
+
+
 STONEMASK_FRAMES = 200
 """Frames below which StoneMask refines on one thread (each frame is refined on its own)."""
 
@@ -275,6 +282,56 @@ def _stretches(f0: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()))
 
 
+def _stretch_medians(f0: np.ndarray, reach: int) -> np.ndarray:
+    """Median log2 f0 of the voiced frames within ``reach`` of each frame in its stretch; NaN where unvoiced."""
+    log_f0 = np.where(f0 > 0, np.log2(np.where(f0 > 0, f0, 1.0)), np.nan)
+    padded = np.pad(log_f0, reach, constant_values=np.nan)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * reach + 1)
+    # a window may reach over an unvoiced gap into the next stretch: cut it at the gaps
+    offsets = np.arange(-reach, reach + 1)
+    stretch = np.cumsum(f0 <= 0)
+    same = np.take(np.pad(stretch, reach, constant_values=-1), np.arange(len(f0))[:, None] + reach + offsets)
+    windows = np.where(same == stretch[:, None], windows, np.nan)
+    out = np.full(len(f0), np.nan)
+    voiced = f0 > 0
+    if voiced.any():
+        out[voiced] = np.nanmedian(windows[voiced], axis=1)
+    return out
+
+
+def mend_jumps(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int, opts: dict[str, Any],
+               at_f0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """f0 whose frames that jump off their neighbours are put where the voice repeats best, and its periodicity.
+
+    A tracker can lose a frame or two inside a voiced stretch, landing
+    semitones off the frames around it; a pitch change renders that as a
+    crack. A frame more than :data:`EDGE_TOLERANCE` off the median of the
+    voiced frames within :data:`JUMP_REACH` of it in its stretch is tried at
+    :data:`JUMP_STEPS` periods within that tolerance of the median; the one
+    it repeats best at, refined by StoneMask where that stays near it,
+    replaces the frame's f0 if the frame repeats better there than where it
+    was. Glides are kept: the median of a monotonic run is its middle
+    frame.
+    """
+    tolerance = np.log2(1 + EDGE_TOLERANCE)
+    median = _stretch_medians(f0, JUMP_REACH)
+    voiced = f0 > 0
+    with np.errstate(invalid="ignore"):
+        off = np.flatnonzero(voiced & (np.abs(np.log2(np.where(voiced, f0, 1.0)) - median) > tolerance))
+    if not len(off):
+        return f0, at_f0
+    times = np.ascontiguousarray(t[off])
+    candidates = np.exp2(median[off, None] + np.linspace(-tolerance, tolerance, JUMP_STEPS)[None, :])
+    repeats = np.column_stack([periodicity(x, candidates[:, j], times, sample_rate, opts["f0_floor_hz"])
+                               for j in range(JUMP_STEPS)])
+    best = candidates[np.arange(len(off)), repeats.argmax(axis=1)]
+    new, p = _onto(x, best, times, sample_rate, opts, tolerance)
+    better = p > at_f0[off]
+    f0, at_f0 = f0.copy(), at_f0.copy()
+    f0[off[better]], at_f0[off[better]] = new[better], p[better]
+    return f0, at_f0
+
+
 def settle_edges(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int, opts: dict[str, Any],
                  at_f0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """f0 whose voiced stretches start and end on their trend, and its :func:`periodicity`.
@@ -348,9 +405,11 @@ def settle_voicing(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: in
     """The refined f0 track made final, and its :func:`periodicity`.
 
     Octave errors put right (:func:`raise_octave_errors`), voicing decided
-    by periodicity (:func:`voice_by_periodicity`), then the edges of voiced
+    by periodicity (:func:`voice_by_periodicity`), frames that jump off
+    their neighbours mended (:func:`mend_jumps`), then the edges of voiced
     stretches put on their trend (:func:`settle_edges`).
     """
     f0, at_f0 = raise_octave_errors(x, f0, t, sample_rate, opts)
     f0, at_f0 = voice_by_periodicity(x, f0, t, sample_rate, opts, at_f0)
+    f0, at_f0 = mend_jumps(x, f0, t, sample_rate, opts, at_f0)
     return settle_edges(x, f0, t, sample_rate, opts, at_f0)
