@@ -8,7 +8,8 @@ output audio; durations, SNR and peaks directly. Rows on
 when any row misses its target.
 
 The pitch engines against their peers (Rubber Band, Praat, librosa), with
-naturalness, are compared in ``benchmarks/engines.py``, which has no targets.
+naturalness, are compared in ``benchmarks/engines.py``, which has no targets;
+here, Praat's own intonation scaling is measured beside ``pitch_variance``.
 """
 
 from __future__ import annotations
@@ -33,8 +34,10 @@ def rows() -> list[dict]:
 def main() -> int:
     table = rows()
     print(text_table(table, list(COLUMNS)))
-    missed = [r for r in table if not r["ok"]]
-    print(f"\n{len(table) - len(missed)} of {len(table)} checks within target")
+    checks = [r for r in table if r["ok"] != quality_world.PEER]
+    missed = [r for r in checks if not r["ok"]]
+    print(f"\n{len(checks) - len(missed)} of {len(checks)} checks within target (rows marked {quality_world.PEER} "
+          "measure a peer the same way)")
     return 1 if missed else 0
 
 
