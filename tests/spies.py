@@ -2,11 +2,15 @@
 
 import numpy as np
 import pyworld
-from vcfx_world import vocoder
+from vcfx_world import cheaptrick, vocoder
+
+OWN = {"synthesize": (vocoder, "synthesize"), "cheaptrick": (cheaptrick, "spectral_envelope")}
+"""WORLD's stages that vcfx computes itself: where each is counted."""
 
 
 class Counter:
-    """Counts calls of WORLD functions (synthesis is the domain's own), and the frames handed to cheaptrick and d4c.
+    """Counts calls of WORLD functions (synthesis and CheapTrick are the domain's own, :data:`OWN`), and the frames
+    handed to cheaptrick and d4c.
 
     Channels are analysed in blocks of frames, so "analysed once" means every
     frame reached cheaptrick exactly once, and d4c at most once (it sees only
@@ -18,8 +22,8 @@ class Counter:
         self.frames = {n: 0 for n in names}
         self.d4c_times: list[np.ndarray] = []
         for name in names:
-            owner = vocoder if name == "synthesize" else pyworld
-            real = getattr(owner, name)
+            owner, attribute = OWN.get(name, (pyworld, name))
+            real = getattr(owner, attribute)
 
             def spy(*args, _real=real, _name=name, **kwargs):
                 self.calls[_name] += 1
@@ -29,7 +33,7 @@ class Counter:
                     self.d4c_times.append(np.asarray(args[2]).copy())
                 return _real(*args, **kwargs)
 
-            monkeypatch.setattr(owner, name, spy)
+            monkeypatch.setattr(owner, attribute, spy)
 
     def analysed_once(self, audio, frame_period_ms: float = 5.0) -> bool:
         """Every WORLD frame of every channel of ``audio`` went through cheaptrick once, and some through d4c once."""

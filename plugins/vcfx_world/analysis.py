@@ -11,6 +11,7 @@ import soxr
 
 import vcfx
 
+from . import cheaptrick
 from .f0 import dio_speed, settle_voicing, track_f0, tracking_signal
 from .features import WorldFeatures
 
@@ -74,10 +75,8 @@ def blocks(frames: int, period_ms: float) -> list[tuple[int, int]]:
 
 
 def spectral_envelope(x, f0, t, sample_rate: int, opts: dict[str, Any]) -> np.ndarray:
-    """CheapTrick on the frames given (a block of a channel)."""
-    floor = opts["f0_floor_hz"]
-    fft_size = pyworld.get_cheaptrick_fft_size(sample_rate, floor)
-    return pyworld.cheaptrick(x, f0, t, sample_rate, f0_floor=floor, fft_size=fft_size)
+    """CheapTrick on the frames given (a block of a channel): :func:`vcfx_world.cheaptrick.spectral_envelope`."""
+    return cheaptrick.spectral_envelope(x, f0, t, sample_rate, cheaptrick.fft_size(sample_rate, opts["f0_floor_hz"]))
 
 
 def interpolated_frames(f0: np.ndarray) -> np.ndarray:
@@ -152,7 +151,7 @@ def aperiodicity(x, f0, t, sample_rate: int, opts: dict[str, Any], low: tuple[np
     15.8 kHz it also reads memory it never wrote: it sums the spectrum up
     to 7.9 kHz).
     """
-    fft_size = pyworld.get_cheaptrick_fft_size(sample_rate, opts["f0_floor_hz"])
+    fft_size = cheaptrick.fft_size(sample_rate, opts["f0_floor_hz"])
     signal, rate = low if low is not None else (x, sample_rate)
     skip_check = {"threshold": -np.inf}
     between = interpolated_frames(f0)
@@ -160,7 +159,7 @@ def aperiodicity(x, f0, t, sample_rate: int, opts: dict[str, Any], low: tuple[np
     ap = np.full((len(f0), fft_size // 2 + 1), UNVOICED_APERIODICITY)
     if len(analysed):
         found = pyworld.d4c(signal, np.ascontiguousarray(f0[analysed]), np.ascontiguousarray(t[analysed]), rate,
-                            fft_size=pyworld.get_cheaptrick_fft_size(rate, opts["f0_floor_hz"]), **skip_check)
+                            fft_size=cheaptrick.fft_size(rate, opts["f0_floor_hz"]), **skip_check)
         ap[analysed] = _widened(found, rate, sample_rate, fft_size // 2 + 1)
     mid = np.flatnonzero(between)
     ap[mid] = 0.5 * (ap[mid - 1] + ap[mid + 1])

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pyworld
 
 import vcfx
 
+from . import cheaptrick
 from .analysis import OPTION_PARAMS, analysis_options, analyze_channels, frame_count
 from .features import WorldFeatures, WorldState
 from .synthesis import check_state, synthesize_channels
@@ -49,7 +49,7 @@ class WorldDomain(vcfx.Domain):
     @staticmethod
     def bins(sample_rate: int, opts: dict[str, Any]) -> int:
         """Width of the spectral envelope and aperiodicity for these analysis options."""
-        return pyworld.get_cheaptrick_fft_size(sample_rate, opts["f0_floor_hz"]) // 2 + 1
+        return cheaptrick.fft_size(sample_rate, opts["f0_floor_hz"]) // 2 + 1
 
     def synthesize(self, state: WorldState, ctx: vcfx.Context) -> vcfx.Audio:
         check_state(state, self.bins(state.sample_rate, state.options or analysis_options(ctx)))

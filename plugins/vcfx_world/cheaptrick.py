@@ -1,0 +1,139 @@
+"""WORLD's spectral envelope (CheapTrick), frame for frame as WORLD computes it, in batches with NumPy.
+
+CheapTrick (its cheaptrick.cpp, which pyworld wraps) takes each frame in a
+Hann window three periods long, centred on the frame; its power spectrum,
+with the part below f0 folded back (WORLD's DC correction), is averaged
+over a band ``2 f0 / 3`` wide, and its logarithm is liftered in the
+cepstrum (smoothing and WORLD's recovery lifter, ``q1 = -0.15``). WORLD
+does this one frame at a time; here :data:`FRAMES_PER_BATCH` frames share
+each FFT call. The result equals pyworld's to rounding, except where WORLD
+adds random noise, so that a silent frame still has a logarithm: noise of
+size 1e-12 on each windowed sample and ``|N(0, 1)|`` times machine epsilon
+on each bin of the smoothed power. Here their expected powers are added
+instead.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.fft
+
+DEFAULT_F0_HZ = 500.0
+"""f0 of frames unvoiced or below the lowest f0 the FFT size allows (WORLD's ``kDefaultF0``)."""
+
+Q1 = -0.15
+"""WORLD's spectral recovery parameter."""
+
+NOISE_POWER = 1e-24
+"""Power per windowed sample of the noise WORLD adds before the FFT (its ``kMySafeGuardMinimum``, 1e-12, squared)."""
+
+FLOOR_POWER = float(np.finfo(np.float64).eps * np.sqrt(2 / np.pi))
+"""Power WORLD adds to each bin of the smoothed spectrum, on average (``|N(0, 1)|`` times its ``kEps``)."""
+
+FRAMES_PER_BATCH = 64
+"""Frames per FFT call: enough to amortise the call, few enough to stay in cache."""
+
+
+def fft_size(sample_rate: int, f0_floor_hz: float) -> int:
+    """CheapTrick's FFT size for ``sample_rate`` and the lowest f0 (as ``pyworld.get_cheaptrick_fft_size``)."""
+    return int(2.0 ** (1 + int(np.log(3.0 * sample_rate / f0_floor_hz + 1) / np.log(2))))
+
+
+def _round(v: np.ndarray) -> np.ndarray:
+    """MATLAB's rounding, half away from zero, as WORLD rounds."""
+    return np.where(v > 0, np.floor(v + 0.5), np.ceil(v - 0.5)).astype(np.int64)
+
+
+def spectral_envelope(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int, size: int) -> np.ndarray:
+    """CheapTrick's envelope (power, ``size // 2 + 1`` bins) at times ``t`` (s) with f0 ``f0`` (0: unvoiced).
+
+    Parameters
+    ----------
+    x : np.ndarray
+        One channel.
+    f0, t : np.ndarray
+        f0 (Hz) and time (s) of each frame.
+    sample_rate : int
+        Rate of ``x``.
+    size : int
+        FFT size (:func:`fft_size`).
+    """
+    floor = 3.0 * sample_rate / (size - 3.0)
+    f0 = np.where(np.asarray(f0, dtype=np.float64) <= floor, DEFAULT_F0_HZ, f0)
+    t = np.asarray(t, dtype=np.float64)
+    out = np.empty((len(f0), size // 2 + 1))
+    order = np.argsort(f0, kind="stable")  # frames of similar window length share a batch
+    for a in range(0, len(f0), FRAMES_PER_BATCH):
+        frames = order[a:a + FRAMES_PER_BATCH]
+        out[frames] = _batch(x, f0[frames], t[frames], sample_rate, size)
+    return out
+
+
+def _batch(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int, size: int) -> np.ndarray:
+    step = sample_rate / size  # Hz per bin
+    half = _round(1.5 * sample_rate / f0)
+    origin = _round(t * sample_rate + 0.001)
+    k = np.arange(2 * int(half.max()) + 1)[None, :] - half[:, None]  # sample offset from the frame's centre
+    window = 0.5 * np.cos((np.pi / 1.5 / sample_rate) * (k * f0[:, None]).astype(np.float32)) + 0.5
+    window = np.where(k <= half[:, None], window, 0.0)
+    window /= np.sqrt(np.sum(window * window, axis=1, keepdims=True))
+    waveform = x[np.clip(origin[:, None] + k, 0, len(x) - 1)] * window
+    waveform -= window * (waveform.sum(axis=1) / window.sum(axis=1))[:, None]
+    spectrum = scipy.fft.rfft(waveform.astype(np.float32), n=size, axis=1)
+    power = (spectrum.real ** 2 + spectrum.imag ** 2).astype(np.float64) + (2 * half + 1)[:, None] * NOISE_POWER
+    power = _dc_corrected(power, f0, step)
+    # the smoothing takes differences of running sums: where the spectrum is empty, rounding can leave them below 0
+    power = np.maximum(_smoothed(power, 2.0 * f0 / 3.0, step), 0.0) + FLOOR_POWER
+    return _liftered(np.log(power), f0, sample_rate, size)
+
+
+def _dc_corrected(power: np.ndarray, f0: np.ndarray, step: float) -> np.ndarray:
+    """``power`` with its part below f0 folded back onto it: bin ``i`` gains the power at ``f0 - i * step``."""
+    limit = 2 + (f0 / step).astype(np.int64)  # WORLD corrects bins below limit - 1
+    i = np.arange(int(limit.max()) - 1)[None, :]
+    position = f0[:, None] / step - i
+    base = np.clip(position.astype(np.int64), 0, power.shape[1] - 2)
+    rows = np.arange(len(f0))[:, None]
+    low, high = power[rows, base], power[rows, base + 1]
+    replica = np.where(i < limit[:, None] - 1, low + (high - low) * (position - base), 0.0)
+    out = power.copy()
+    out[:, :i.shape[1]] += replica
+    return out
+
+
+def _smoothed(power: np.ndarray, width: np.ndarray, step: float) -> np.ndarray:
+    """``power`` averaged over ``width`` Hz around each bin, the spectrum mirrored at 0 and Nyquist (WORLD's way).
+
+    The running sum of the mirrored spectrum is read, linearly between
+    bins, at each bin's frequency minus and plus half the width.
+    """
+    bins = power.shape[1]
+    margin = int(width.max() / step) + 1
+    j = np.arange(-margin, bins - 1 + margin + 1)  # mirrored bins: |j| below 0, 2 (bins - 1) - j above
+    mirrored = power[:, np.abs(np.where(j > bins - 1, 2 * (bins - 1) - j, j))]
+    running = np.cumsum(mirrored * step, axis=1)
+    rows = np.arange(len(power))
+    shifted = np.lib.stride_tricks.sliding_window_view(running, bins, axis=1)  # [frame, first bin read, bin]
+
+    def read(offset_hz: np.ndarray) -> np.ndarray:  # running sum at each bin's frequency + offset_hz
+        position = margin - 0.5 + offset_hz / step  # of bin 0; every bin of a frame has the same fraction
+        base = position.astype(np.int64)
+        fraction = (position - base)[:, None]
+        return (1.0 - fraction) * shifted[rows, base] + fraction * shifted[rows, base + 1]
+
+    return (read(width / 2) - read(-width / 2)) / width[:, None]
+
+
+def _liftered(log_power: np.ndarray, f0: np.ndarray, sample_rate: int, size: int) -> np.ndarray:
+    """The envelope from the log power: the cepstrum smoothed and recovered with f0's lifters (WORLD's ``q1``)."""
+    bins = log_power.shape[1]
+    log_power = log_power.astype(np.float32)
+    cepstrum = scipy.fft.rfft(np.concatenate([log_power, log_power[:, -2:0:-1]], axis=1), axis=1).real
+    phase = (np.pi / sample_rate) * (np.arange(bins)[None, :] * f0[:, None])  # pi f0 times the quefrency
+    sine = np.sin(phase.astype(np.float32))
+    phase[:, 0] = 1.0
+    sine[:, 0] = 1.0
+    # the smoothing lifter sin(phase) / phase, and the recovery lifter 1 - 2 q1 + 2 q1 cos(2 phase)
+    lifter = sine / phase * (1.0 - 4.0 * Q1 * sine * sine)
+    lifter[:, 0] = 1.0
+    return np.exp(scipy.fft.irfft(cepstrum * lifter.astype(np.float32), n=size, axis=1)[:, :bins].astype(np.float64))
