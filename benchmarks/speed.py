@@ -13,8 +13,8 @@ formants kept. Uses ../shared/audio/speech.wav when present, else the
 built-in example voice.
 
 With ``--stages`` it prints instead where the WORLD domain's time goes:
-CPU seconds per second of audio in each stage (pyworld's DIO, StoneMask and D4C, vcfx's CheapTrick, the vocoder's
-synthesis, periodicity) and in vcfx's own work, on one thread, for ``pitch_shift`` and the ``voice_changer`` preset at
+CPU seconds per second of audio in each stage (pyworld's DIO and StoneMask, vcfx's CheapTrick and D4C, the
+vocoder's synthesis, periodicity) and in vcfx's own work, on one thread, for ``pitch_shift`` and the ``voice_changer`` preset at
 22.05 and 44.1 kHz. CPU time of the one thread is counted, so a busy
 machine changes these numbers less than the wall-clock table.
 """
@@ -163,13 +163,13 @@ def main(argv=None):
 
 
 # -- where the WORLD domain's time goes -------------------------------------------------------------
-WORLD_STAGES = ("dio", "harvest", "stonemask", "d4c")
+WORLD_STAGES = ("dio", "harvest", "stonemask")
 
 
 def world_stages(path, repeat):
     """CPU time of each WORLD stage, on one thread, per second of audio."""
     from vcfx.parallel import single_threaded
-    from vcfx_world import cheaptrick, domain, f0, vocoder
+    from vcfx_world import cheaptrick, d4c, domain, f0, vocoder
 
     spent = collections.defaultdict(float)
 
@@ -187,7 +187,7 @@ def world_stages(path, repeat):
         return owner, name, real
 
     patched = [timed(pyworld, n, n) for n in WORLD_STAGES]
-    patched += [timed(cheaptrick, "spectral_envelope", "cheaptrick"),
+    patched += [timed(cheaptrick, "spectral_envelope", "cheaptrick"), timed(d4c, "aperiodicity", "d4c"),
                 timed(vocoder, "synthesize", "synthesis (vocoder)"), timed(f0, "periodicity", "periodicity"),
                 timed(domain.WorldDomain, "analyze", "analysis"), timed(domain.WorldDomain, "synthesize", "synthesis")]
     tasks = {
@@ -209,7 +209,7 @@ def world_stages(path, repeat):
                         fx(voice)
                     total = (time.thread_time() - start) / repeat
                 per = {k: v / repeat for k, v in spent.items()}
-                own = ("cheaptrick", "synthesis (vocoder)", "periodicity")
+                own = ("cheaptrick", "d4c", "synthesis (vocoder)", "periodicity")
                 stages = sum(per.get(n, 0.0) for n in (*WORLD_STAGES, *own))
                 per["vcfx's own work (the rest)"] = total - stages
                 print(f"{task}, {voice.sample_rate} Hz, {voice.duration_s:.2f} s: "

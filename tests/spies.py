@@ -2,15 +2,16 @@
 
 import numpy as np
 import pyworld
-from vcfx_world import cheaptrick, vocoder
+from vcfx_world import cheaptrick, d4c, vocoder
 
-OWN = {"synthesize": (vocoder, "synthesize"), "cheaptrick": (cheaptrick, "spectral_envelope")}
+OWN = {"synthesize": (vocoder, "synthesize"), "cheaptrick": (cheaptrick, "spectral_envelope"),
+       "d4c": (d4c, "aperiodicity")}
 """WORLD's stages that vcfx computes itself: where each is counted."""
 
 
 class Counter:
-    """Counts calls of WORLD functions (synthesis and CheapTrick are the domain's own, :data:`OWN`), and the frames
-    handed to cheaptrick and d4c.
+    """Counts calls of WORLD functions (synthesis, CheapTrick and D4C are the domain's own, :data:`OWN`), and the
+    frames handed to cheaptrick and d4c.
 
     Channels are analysed in blocks of frames, so "analysed once" means every
     frame reached cheaptrick exactly once, and d4c at most once (it sees only

@@ -166,18 +166,17 @@ def test_world_work_stays_on_the_calling_thread_when_asked(monkeypatch, stereo_v
     """Batch workers and streamed chunks are the parallelism: inside them WORLD uses no threads of its own."""
     import threading
 
-    import pyworld
-
     from vcfx.parallel import single_threaded
+    from vcfx_world import d4c
 
     seen = set()
-    real = pyworld.d4c
+    real = d4c.aperiodicity
 
     def spy(*args, **kwargs):
         seen.add(threading.current_thread().name)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(pyworld, "d4c", spy)
+    monkeypatch.setattr(d4c, "aperiodicity", spy)
     chain = vcfx.Chain.from_spec("pitch_shift=semitones=2")
     with single_threaded():
         inside = chain(stereo_voice)
@@ -250,10 +249,10 @@ def test_vcfx_threads_caps_the_world_threads(monkeypatch):
     """D4C blocks in flight at once never outnumber VCFX_THREADS."""
     import threading
 
-    import pyworld
+    from vcfx_world import d4c
 
     running, most = set(), [0]
-    real = pyworld.d4c
+    real = d4c.aperiodicity
 
     def spy(*args, **kwargs):
         running.add(threading.get_ident())
@@ -263,7 +262,7 @@ def test_vcfx_threads_caps_the_world_threads(monkeypatch):
         finally:
             running.discard(threading.get_ident())
 
-    monkeypatch.setattr(pyworld, "d4c", spy)
+    monkeypatch.setattr(d4c, "aperiodicity", spy)
     monkeypatch.setenv("VCFX_THREADS", "1")
     voice = vcfx.synthetic_voice(6.0, 16000, channels=2).audio  # 12 blocks of D4C
     vcfx.effect("pitch_shift", semitones=1)(voice)
@@ -275,6 +274,8 @@ def test_vcfx_threads_caps_the_world_threads(monkeypatch):
 
 
 def test_aperiodicity_analyses_voiced_frames_and_interpolates_every_second(voice):
+    from vcfx_world import d4c
+
     sr = voice.audio.sample_rate
     x = voice.audio.samples[0].astype(np.float64)
     opts = {"f0_floor_hz": 71.0}
@@ -286,9 +287,9 @@ def test_aperiodicity_analyses_voiced_frames_and_interpolates_every_second(voice
     analysed = (f0 > 0) & ~between
     assert between.any() and analysed.any()
     assert not (between[1:] & between[:-1]).any() and not between[f0 == 0].any()
-    # analysed frames get D4C's answer for those frames (its dither depends on the frames it is given),
-    # unvoiced frames its constant, the others the mean of their neighbours
-    own = pyworld.d4c(x, f0[analysed], t[analysed], sr, fft_size=fft_size)
+    # analysed frames get D4C's answer for those frames, unvoiced frames its constant, the others the mean of
+    # their neighbours
+    own = d4c.aperiodicity(x, f0[analysed], t[analysed], sr, fft_size)
     np.testing.assert_array_equal(ap[analysed], own)
     assert (ap[f0 == 0] == UNVOICED_APERIODICITY).all()
     mid = np.flatnonzero(between)

@@ -11,7 +11,7 @@ import soxr
 
 import vcfx
 
-from . import cheaptrick
+from . import cheaptrick, d4c
 from .f0 import dio_speed, settle_voicing, track_f0, tracking_signal
 from .features import WorldFeatures
 
@@ -28,9 +28,9 @@ OPTION_PARAMS = (
 BLOCK_S = 1.0
 """CheapTrick and D4C run on blocks of frames this long, on all cores.
 
-Each pyworld call seeds its own tiny dither afresh, so where the blocks
-fall changes the features slightly; the blocks are fixed by time alone,
-so the result is the same on any number of cores.
+Frames are analysed each on their own, in batches within a block; the
+blocks are fixed by time alone, so the result is the same on any number
+of cores.
 """
 
 D4C_RATE_HZ = 22050
@@ -145,21 +145,19 @@ def aperiodicity(x, f0, t, sample_rate: int, opts: dict[str, Any], low: tuple[np
     the same there, and the higher ones, which a higher rate adds, are held
     at the 6 kHz band's value (:func:`_widened`).
 
-    D4C's own voicing check is off (``threshold=-inf``): the analysis has
-    decided voicing already (:func:`vcfx_world.f0.settle_voicing`), and the
-    check gave frames that repeat well at their period pure noise (below
-    15.8 kHz it also reads memory it never wrote: it sums the spectrum up
-    to 7.9 kHz).
+    D4C is :func:`vcfx_world.d4c.aperiodicity`, without WORLD's own voicing
+    check: the analysis has decided voicing already
+    (:func:`vcfx_world.f0.settle_voicing`), and the check gave frames that
+    repeat well at their period pure noise.
     """
     fft_size = cheaptrick.fft_size(sample_rate, opts["f0_floor_hz"])
     signal, rate = low if low is not None else (x, sample_rate)
-    skip_check = {"threshold": -np.inf}
     between = interpolated_frames(f0)
     analysed = np.flatnonzero((f0 > 0) & ~between)
     ap = np.full((len(f0), fft_size // 2 + 1), UNVOICED_APERIODICITY)
     if len(analysed):
-        found = pyworld.d4c(signal, np.ascontiguousarray(f0[analysed]), np.ascontiguousarray(t[analysed]), rate,
-                            fft_size=cheaptrick.fft_size(rate, opts["f0_floor_hz"]), **skip_check)
+        size = cheaptrick.fft_size(rate, opts["f0_floor_hz"])
+        found = d4c.aperiodicity(signal, f0[analysed], t[analysed], rate, size)
         ap[analysed] = _widened(found, rate, sample_rate, fft_size // 2 + 1)
     mid = np.flatnonzero(between)
     ap[mid] = 0.5 * (ap[mid - 1] + ap[mid + 1])
