@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
+import scipy.fft
 
 UNVOICED_F0_HZ = 500.0
 """Pulse rate in unvoiced frames (WORLD's ``kDefaultF0``)."""
@@ -96,20 +97,21 @@ def _minimum_phase(power: np.ndarray, size: int, delay: np.ndarray | None = None
     """Minimum-phase spectra (rfft bins of ``size`` points) with magnitude ``sqrt(power)``, row by row.
 
     The phase comes from the folded cepstrum of the log magnitude; ``delay``
-    (samples, one per row) adds a linear phase. The phase goes through
-    float32 cosines and sines, ten times faster here than float64's, whose
-    error (below 1e-6 of the magnitude, -120 dB) no output can show.
+    (samples, one per row) adds a linear phase. All of it is computed in
+    single precision (the FFTs twice, the cosines and sines ten times faster
+    here than in double), whose error, below 1e-6 of the magnitude (-120
+    dB), no output can show: the periodic part stays as close to pyworld's
+    (0.124 % of its RMS, the noise WORLD leaves in it) as in double.
     """
-    log_magnitude = 0.5 * np.log(power)
+    log_magnitude = (0.5 * np.log(power)).astype(np.float32)
     even = np.concatenate([log_magnitude, log_magnitude[:, -2:0:-1]], axis=1)
-    cepstrum = np.fft.rfft(even, axis=1).real / size  # the log spectrum is real and even
+    cepstrum = scipy.fft.rfft(even, axis=1).real / size  # the log spectrum is real and even
     cepstrum[:, 1:-1] *= 2.0
-    phase = np.fft.rfft(cepstrum, size, axis=1).imag
+    phase = scipy.fft.rfft(cepstrum, size, axis=1).imag
     if delay is not None:
-        phase -= (2.0 * np.pi / size) * delay[:, np.newaxis] * np.arange(size // 2 + 1)
-    phase = phase.astype(np.float32)
-    magnitude = np.sqrt(power)
-    out = np.empty(power.shape, dtype=np.complex128)
+        phase -= ((2.0 * np.pi / size) * delay[:, np.newaxis] * np.arange(size // 2 + 1)).astype(np.float32)
+    magnitude = np.sqrt(power).astype(np.float32)
+    out = np.empty(power.shape, dtype=np.complex64)
     np.multiply(magnitude, np.cos(phase), out=out.real)
     np.multiply(magnitude, np.sin(phase), out=out.imag)
     return out
@@ -149,14 +151,14 @@ def _voiced_responses(batch: np.ndarray, train: Pulses, sp, ap, sample_rate, per
     size = 2 * (sp.shape[1] - 1)
     power = _at_pulses(sp, train.index[batch], sample_rate, period_ms, slice(None), clip=(0.0, np.inf))
     ratio = np.square(_at_pulses(ap, train.index[batch], sample_rate, period_ms, slice(None), clip=SAFE_APERIODICITY))
-    spectrum = np.fft.rfft(_noise(rng, train.noise[batch]), size, axis=1)
+    spectrum = scipy.fft.rfft(_noise(rng, train.noise[batch]).astype(np.float32), size, axis=1)
     spectrum *= _minimum_phase(power * ratio, size)
-    out = np.fft.irfft(spectrum, size, axis=1)
+    out = scipy.fft.irfft(spectrum, size, axis=1)
     periodic = np.flatnonzero(ratio[:, 0] <= 0.999)
     if len(periodic):
         harmonic = _minimum_phase(power[periodic] * (1.0 - ratio[periodic]) + SAFEGUARD, size,
                                   delay=train.shift[batch][periodic])
-        wave = np.fft.irfft(harmonic, size, axis=1)
+        wave = scipy.fft.irfft(harmonic, size, axis=1)
         wave[:, size // 2:] = 0.0
         wave -= wave.sum(axis=1, keepdims=True) * _dc_remover(size)
         wave *= np.sqrt(train.noise[batch][periodic])[:, np.newaxis]
@@ -209,7 +211,8 @@ def _unvoiced_frames(frames: np.ndarray, streams: np.ndarray, sp: np.ndarray, st
     weight = np.sqrt(np.clip(1.0 - np.abs(at / step - frames[:, np.newaxis]), 0.0, 1.0)) * inside
     noise = streams[frames[:, np.newaxis] % 2, np.minimum(at, length - 1)] * weight
     power = np.clip(sp[np.minimum(frames, len(sp) - 1)], 0.0, np.inf)
-    responses = np.fft.irfft(np.fft.rfft(noise, size, axis=1) * _minimum_phase(power, size), size, axis=1)
+    responses = scipy.fft.irfft(scipy.fft.rfft(noise.astype(np.float32), size, axis=1) * _minimum_phase(power, size),
+                                size, axis=1)
     first = int(lo[0]) + 1
     return first, np.bincount((lo[:, np.newaxis] + 1 + np.arange(size) - first).ravel(), weights=responses.ravel())
 
