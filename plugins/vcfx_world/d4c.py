@@ -52,8 +52,10 @@ so D4C calls that band noise; the power is held at this share there, so
 that no band divides by 0.
 """
 
-FRAMES_PER_BATCH = 64
-"""Frames per FFT call: enough to amortise the call, few enough to stay in cache."""
+FRAMES_PER_BATCH = 256
+"""Frames per batch of NumPy calls: a whole block of the analysis at once. The calls hold the interpreter lock
+between them, so threads analysing blocks side by side run in parallel better on few large batches (2 threads,
+22.05 kHz: 1.4 times as fast as one with batches of 64 frames, 1.6 with 256)."""
 
 
 def fft_size(sample_rate: int) -> int:
