@@ -33,8 +33,8 @@ FLOOR_POWER = float(np.finfo(np.float64).eps * np.sqrt(2 / np.pi))
 
 FRAMES_PER_BATCH = 256
 """Frames per batch of NumPy calls: a whole block of the analysis at once. The calls hold the interpreter lock
-between them, so threads analysing blocks side by side run in parallel better on few large batches (2 threads,
-22.05 kHz: 1.4 times as fast as one with batches of 64 frames, 1.6 with 256)."""
+between them, so threads analysing blocks side by side run in parallel better on few large batches (``pitch_shift``
+on 30 s at 22.05 kHz: 2 threads 1.24 times as fast as one with batches of 64 frames, 1.47 with 256)."""
 
 
 def fft_size(sample_rate: int, f0_floor_hz: float) -> int:
