@@ -142,5 +142,5 @@ def test_real_speech_does_not_crack_where_both_judges_hear_a_smooth_contour(spee
     pair = (judged[1:] > 0) & (judged[:-1] > 0) & (ours[1:] > 0) & (ours[:-1] > 0)
     step = lambda f: 12 * np.abs(np.log2(np.where(pair, f[1:], 1.0) / np.where(pair, f[:-1], 1.0)))  # noqa: E731
     smooth = pair & (step(judged) < 0.5)
-    assert smooth.sum() >= 100
+    assert smooth.sum() >= 60  # 112 with librosa 0.11's pYIN, 80 with 0.10's
     assert np.sum(smooth & (step(ours) > 1.0)) <= 2
