@@ -82,9 +82,8 @@ def default_engine(effects: list[Effect]) -> str | None:
     for every chain: each effect runs in the domain the cost model of
     :func:`plan` picks (its first-listed domain on ties), which for the
     built-in pitch effects is WORLD. Measured beside PSOLA, WORLD was the
-    more natural on 15 of 20 lines at ±4 and ±12 semitones, and on the
-    moderate shifts as often as on the large ones, so no rule by shift size
-    was found to choose PSOLA (docs/measurements.md, "Choosing the default
+    more natural on 18 of 20 lines at ±4 and ±12 semitones (PSOLA on one,
+    at +4), so no rule by shift size was found to choose PSOLA (docs/measurements.md, "Choosing the default
     engine").
 
     Parameters
