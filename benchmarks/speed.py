@@ -14,8 +14,8 @@ built-in example voice.
 
 With ``--stages`` it prints instead where the WORLD domain's time goes:
 CPU seconds per second of audio in each stage (pyworld's DIO and StoneMask, vcfx's CheapTrick and D4C, the
-vocoder's synthesis, periodicity) and in vcfx's own work, on one thread, for ``pitch_shift`` and the ``voice_changer`` preset at
-22.05 and 44.1 kHz. CPU time of the one thread is counted, so a busy
+vocoder's synthesis, periodicity) and in vcfx's own work, on one thread, for ``pitch_shift`` and the
+``voice_changer`` preset at 22.05 and 44.1 kHz. CPU time of the one thread is counted, so a busy
 machine changes these numbers less than the wall-clock table.
 """
 

@@ -106,7 +106,7 @@ def test_a_syllable_the_tracker_misses_whole_is_voiced():
 
 
 def test_frames_knocked_off_the_contour_are_put_back(syllables, track):
-    """Single frames 3-5 semitones off inside voiced stretches, as a tracker leaves them, return to the known contour."""
+    """Single frames 3-5 semitones off inside voiced stretches, as a tracker leaves them, go back to the contour."""
     from vcfx_world.f0 import mend_jumps, periodicity, tracking_signal
 
     f0, t = track

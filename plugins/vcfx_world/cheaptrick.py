@@ -42,9 +42,23 @@ def fft_size(sample_rate: int, f0_floor_hz: float) -> int:
     return int(2.0 ** (1 + int(np.log(3.0 * sample_rate / f0_floor_hz + 1) / np.log(2))))
 
 
-def _round(v: np.ndarray) -> np.ndarray:
-    """MATLAB's rounding, half away from zero, as WORLD rounds."""
+def matlab_round(v: np.ndarray) -> np.ndarray:
+    """MATLAB's rounding, half away from zero, as WORLD rounds (to int64)."""
     return np.where(v > 0, np.floor(v + 0.5), np.ceil(v - 0.5)).astype(np.int64)
+
+
+def in_batches(compute, f0: np.ndarray, columns: int) -> np.ndarray:
+    """Rows ``compute(frames)`` for every frame, :data:`FRAMES_PER_BATCH` at a time, frames of similar f0 together.
+
+    Frames of similar f0 have windows of similar length, so a batch pads
+    few of them to its longest window.
+    """
+    out = np.empty((len(f0), columns))
+    order = np.argsort(f0, kind="stable")
+    for a in range(0, len(f0), FRAMES_PER_BATCH):
+        frames = order[a:a + FRAMES_PER_BATCH]
+        out[frames] = compute(frames)
+    return out
 
 
 def spectral_envelope(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int, size: int) -> np.ndarray:
@@ -64,18 +78,13 @@ def spectral_envelope(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate:
     floor = 3.0 * sample_rate / (size - 3.0)
     f0 = np.where(np.asarray(f0, dtype=np.float64) <= floor, DEFAULT_F0_HZ, f0)
     t = np.asarray(t, dtype=np.float64)
-    out = np.empty((len(f0), size // 2 + 1))
-    order = np.argsort(f0, kind="stable")  # frames of similar window length share a batch
-    for a in range(0, len(f0), FRAMES_PER_BATCH):
-        frames = order[a:a + FRAMES_PER_BATCH]
-        out[frames] = _batch(x, f0[frames], t[frames], sample_rate, size)
-    return out
+    return in_batches(lambda frames: _batch(x, f0[frames], t[frames], sample_rate, size), f0, size // 2 + 1)
 
 
 def _batch(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int, size: int) -> np.ndarray:
     step = sample_rate / size  # Hz per bin
-    half = _round(1.5 * sample_rate / f0)
-    origin = _round(t * sample_rate + 0.001)
+    half = matlab_round(1.5 * sample_rate / f0)
+    origin = matlab_round(t * sample_rate + 0.001)
     k = np.arange(2 * int(half.max()) + 1)[None, :] - half[:, None]  # sample offset from the frame's centre
     window = 0.5 * np.cos((np.pi / 1.5 / sample_rate) * (k * f0[:, None]).astype(np.float32)) + 0.5
     window = np.where(k <= half[:, None], window, 0.0)

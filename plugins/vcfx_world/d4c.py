@@ -11,7 +11,7 @@ aperiodicity, in dB, corrected by ``(f0 - 100) / 50`` and at most 0; the
 bands are interpolated in dB from -60 at 0 Hz to 0 at Nyquist. WORLD does
 this one frame at a time, after its own voicing check (``D4CLoveTrain``,
 which the analysis leaves out: it decides voicing itself); here
-:data:`FRAMES_PER_BATCH` frames share each FFT call, the windows' FFTs in
+:data:`~vcfx_world.cheaptrick.FRAMES_PER_BATCH` frames share each FFT call, the windows' FFTs in
 single precision (the group delay's in double). WORLD dithers each
 window with fresh noise 1e-12 in size, which decides the group delay
 where the voice has no energy at all (a synthetic voice's empty bands,
@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.fft
 
-from .cheaptrick import dc_corrected, smoothed
+from .cheaptrick import dc_corrected, in_batches, matlab_round, smoothed
 
 FLOOR_F0_HZ = 47.0
 """Lowest f0 D4C analyses at (WORLD's ``kFloorF0D4C``); lower frames are analysed at it."""
@@ -51,11 +51,6 @@ Where the voice has less, the group delay is rounding noise in WORLD too,
 so D4C calls that band noise; the power is held at this share there, so
 that no band divides by 0.
 """
-
-FRAMES_PER_BATCH = 128
-"""Frames per batch of NumPy calls. The calls hold the interpreter lock between them, so threads analysing blocks
-side by side run in parallel better on fewer, larger batches (``pitch_shift`` on 30 s at 22.05 kHz: 2 threads 1.24
-times as fast as one with batches of 64 frames, 1.45 with 128; 256 is no better)."""
 
 
 def fft_size(sample_rate: int) -> int:
@@ -84,11 +79,7 @@ def aperiodicity(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int,
     """
     f0 = np.maximum(np.asarray(f0, dtype=np.float64), FLOOR_F0_HZ)
     t = np.asarray(t, dtype=np.float64)
-    coarse = np.empty((len(f0), bands(sample_rate)))
-    order = np.argsort(f0, kind="stable")  # frames of similar window length share a batch
-    for a in range(0, len(f0), FRAMES_PER_BATCH):
-        frames = order[a:a + FRAMES_PER_BATCH]
-        coarse[frames] = _coarse(x, f0[frames], t[frames], sample_rate)
+    coarse = in_batches(lambda frames: _coarse(x, f0[frames], t[frames], sample_rate), f0, bands(sample_rate))
     coarse = np.minimum(0.0, coarse + ((f0 - 100.0) / 50.0)[:, None])
     axis = np.concatenate([np.arange(coarse.shape[1] + 1) * BAND_HZ, [sample_rate / 2]])
     levels = np.column_stack([np.full(len(f0), LOWEST_DB), coarse, np.full(len(f0), -1e-12)])
@@ -99,15 +90,10 @@ def aperiodicity(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int,
     return np.power(10.0, db / 20.0)
 
 
-def _round(v: np.ndarray) -> np.ndarray:
-    """MATLAB's rounding, half away from zero, as WORLD rounds."""
-    return np.where(v > 0, np.floor(v + 0.5), np.ceil(v - 0.5)).astype(np.int64)
-
-
 def _windowed(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int, blackman: bool) -> np.ndarray:
     """Each frame in a window four periods long (Hann, or Blackman), its weighted mean removed; zero-padded rows."""
-    half = _round(2.0 * sample_rate / f0)
-    origin = _round(t * sample_rate + 0.001)
+    half = matlab_round(2.0 * sample_rate / f0)
+    origin = matlab_round(t * sample_rate + 0.001)
     k = np.arange(2 * int(half.max()) + 1)[None, :] - half[:, None]
     phase = ((np.pi / 2.0 / sample_rate) * (k * f0[:, None])).astype(np.float32)
     window = 0.5 * np.cos(phase) + (0.42 if blackman else 0.5)
@@ -146,7 +132,7 @@ def _coarse(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int) -> n
 
     length = int(BAND_HZ * size / sample_rate) * 2 + 1
     nuttall = _nuttall(length)
-    strongest = int(_round(np.array(size * 8.0 / length))) + 1  # the bins a periodic frame's energy falls in
+    strongest = int(matlab_round(np.array(size * 8.0 / length))) + 1  # the bins a periodic frame's energy falls in
     out = np.empty((len(f0), bands(sample_rate)))
     for b in range(out.shape[1]):
         centre = int(BAND_HZ * (b + 1) * size / sample_rate)
