@@ -245,6 +245,32 @@ def test_the_octave_check_leaves_true_low_and_high_voices_alone(f0_hz):
     assert np.all(np.abs(1200 * np.log2(f0[both] / truth[both])) < 600)
 
 
+def test_a_run_tracked_an_octave_high_is_halved_onto_the_contour():
+    """A run of frames given twice their f0, as a tracker does on a voice with strong even harmonics, comes back.
+
+    The synthetic voice's contour is known; the frames around the run are
+    left alone (a true voice at 500-700 Hz, whose half repeats as well, is
+    test_the_octave_check_leaves_true_low_and_high_voices_alone).
+    """
+    from vcfx_world.f0 import lower_octave_errors, periodicity, tracking_signal
+
+    opts = {"f0_floor_hz": 71.0, "f0_ceil_hz": 800.0}
+    voice = vcfx.synthetic_voice(2.0, 16000, f0_hz=(140.0, 200.0, 160.0))
+    state = vcfx.domain("world").analyze(voice.audio, vcfx.Context.from_seed(0))
+    f0, t = state.channels[0].f0, state.frame_times()
+    x, rate = tracking_signal(voice.audio.samples[0].astype(np.float64), 16000)
+    voiced = np.flatnonzero(f0 > 0)
+    run = voiced[len(voiced) // 3:len(voiced) // 3 + 12]
+    assert np.all(np.diff(run) == 1)
+    high = f0.copy()
+    high[run] *= 2
+    at_f0 = periodicity(x, high, t, rate, opts["f0_floor_hz"])
+    mended, _ = lower_octave_errors(x, high, t, rate, opts, at_f0)
+    assert np.abs(1200 * np.log2(mended[run] / voice.f0_at(t[run]))).max() < 20
+    others = np.setdiff1d(voiced, run)
+    assert np.array_equal(mended[others], f0[others])
+
+
 def test_vcfx_threads_caps_the_world_threads(monkeypatch):
     """D4C blocks in flight at once never outnumber VCFX_THREADS."""
     import threading

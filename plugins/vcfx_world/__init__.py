@@ -8,7 +8,7 @@ import vcfx
 
 from .analysis import analysis_options, track_channels
 from .domain import WorldDomain
-from .f0 import VOICING_THRESHOLD, raise_octave_errors, settle_voicing, track_f0, tracking_signal
+from .f0 import VOICING_THRESHOLD, lower_octave_errors, raise_octave_errors, settle_voicing, track_f0, tracking_signal
 from .features import WorldFeatures, WorldState, envelope_power, frame_power
 from .formant_shift import FormantShift
 from .pitch_shift import PitchShift
@@ -22,6 +22,7 @@ __all__ = [
     "envelope_power",
     "frame_power",
     "raise_octave_errors",
+    "lower_octave_errors",
     "settle_voicing",
     "track_f0",
     "track_channels",

@@ -21,7 +21,8 @@ full-rate signal.
 
 OCTAVE_PERIODICITY = 0.6
 OCTAVE_MARGIN = 0.1
-"""A frame repeating this well at half its tracked period was tracked an octave low (:func:`raise_octave_errors`)."""
+"""A frame repeating this well at half its tracked period was tracked an octave low (:func:`raise_octave_errors`);
+one repeating better by the margin at twice it, an octave high (:func:`lower_octave_errors`)."""
 
 
 TRACKING_RATE_HZ = 16000
@@ -151,6 +152,49 @@ def raise_octave_errors(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rat
     times = np.ascontiguousarray(t[doubled])
     f0[doubled] = pyworld.stonemask(x, 2 * f0[doubled], times, sample_rate)
     at_f0[doubled] = periodicity(x, f0[doubled], times, sample_rate, floor)
+    return f0, at_f0
+
+
+def lower_octave_errors(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int, opts: dict[str, Any],
+                        at_f0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """f0 with frames tracked an octave high put right (halved, refined by StoneMask), and its :func:`periodicity`.
+
+    A voice whose even harmonics are strong also half repeats every half
+    period, and a tracker can settle there. A frame looks like that when,
+    with its f0 halved and refined by StoneMask, it repeats better by
+    :data:`OCTAVE_MARGIN` or more (and at least :data:`OCTAVE_PERIODICITY`):
+    the mirror of :func:`raise_octave_errors`, which prefers the higher f0
+    unless the lower one repeats that much better, so the two never undo
+    each other. Only frames that repeat at least as well at half their f0
+    before refinement are tried (a true track repeats less well two periods
+    on). Such frames are halved, and so is every run of voiced frames
+    without a jump (:func:`pitch_runs`) in which most frames look like that,
+    as long as half the f0 stays above ``f0_floor_hz``.
+    """
+    floor, ceil = opts["f0_floor_hz"], opts["f0_ceil_hz"]
+    halvable = (f0 > 0) & (f0 / 2 >= floor)
+    at_half = periodicity(x, np.where(halvable, f0 / 2, 0.0), t, sample_rate, floor)
+    tried = np.flatnonzero(halvable & (at_half >= at_f0))
+    if not len(tried):
+        return f0, at_f0
+    halves, repeats = np.zeros(len(f0)), np.zeros(len(f0))
+    halves[tried], repeats[tried] = _refined(x, f0[tried] / 2, np.ascontiguousarray(t[tried]), sample_rate, floor,
+                                             ceil)
+    high = (halves > 0) & (repeats >= OCTAVE_PERIODICITY) & (repeats >= at_f0 + OCTAVE_MARGIN)
+    halved = high.copy()
+    for a, b in pitch_runs(f0):
+        if high[a:b].mean() > 0.5:
+            halved[a:b] = True
+    halved &= halvable
+    more = np.flatnonzero(halved & (halves == 0))  # frames of such runs not tried yet
+    if len(more):
+        halves[more], repeats[more] = _refined(x, f0[more] / 2, np.ascontiguousarray(t[more]), sample_rate, floor,
+                                               ceil)
+    halved &= halves > 0
+    if not halved.any():
+        return f0, at_f0
+    f0, at_f0 = f0.copy(), at_f0.copy()
+    f0[halved], at_f0[halved] = halves[halved], repeats[halved]
     return f0, at_f0
 
 
@@ -404,12 +448,14 @@ def settle_voicing(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: in
                    opts: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     """The refined f0 track made final, and its :func:`periodicity`.
 
-    Octave errors put right (:func:`raise_octave_errors`), voicing decided
-    by periodicity (:func:`voice_by_periodicity`), frames that jump off
+    Octave errors put right (:func:`raise_octave_errors`,
+    :func:`lower_octave_errors`), voicing decided by periodicity
+    (:func:`voice_by_periodicity`), frames that jump off
     their neighbours mended (:func:`mend_jumps`), then the edges of voiced
     stretches put on their trend (:func:`settle_edges`).
     """
     f0, at_f0 = raise_octave_errors(x, f0, t, sample_rate, opts)
+    f0, at_f0 = lower_octave_errors(x, f0, t, sample_rate, opts, at_f0)
     f0, at_f0 = voice_by_periodicity(x, f0, t, sample_rate, opts, at_f0)
     f0, at_f0 = mend_jumps(x, f0, t, sample_rate, opts, at_f0)
     return settle_edges(x, f0, t, sample_rate, opts, at_f0)
