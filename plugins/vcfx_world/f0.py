@@ -173,8 +173,9 @@ def lower_octave_errors(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rat
     """
     floor, ceil = opts["f0_floor_hz"], opts["f0_ceil_hz"]
     halvable = (f0 > 0) & (f0 / 2 >= floor)
-    at_half = periodicity(x, np.where(halvable, f0 / 2, 0.0), t, sample_rate, floor)
-    tried = np.flatnonzero(halvable & (at_half >= at_f0))
+    can_gain = halvable & (at_f0 < 1.0 - OCTAVE_MARGIN)  # a periodicity is at most 1
+    at_half = periodicity(x, np.where(can_gain, f0 / 2, 0.0), t, sample_rate, floor)
+    tried = np.flatnonzero(can_gain & (at_half >= at_f0))
     if not len(tried):
         return f0, at_f0
     halves, repeats = np.zeros(len(f0)), np.zeros(len(f0))
