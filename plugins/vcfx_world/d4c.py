@@ -11,8 +11,9 @@ aperiodicity, in dB, corrected by ``(f0 - 100) / 50`` and at most 0; the
 bands are interpolated in dB from -60 at 0 Hz to 0 at Nyquist. WORLD does
 this one frame at a time, after its own voicing check (``D4CLoveTrain``,
 which the analysis leaves out: it decides voicing itself); here
-:data:`~vcfx_world.cheaptrick.FRAMES_PER_BATCH` frames share each FFT call, the windows' FFTs in
-single precision (the group delay's in double). WORLD dithers each
+:data:`~vcfx_world.cheaptrick.FRAMES_PER_BATCH` frames share each FFT
+call, the windows' FFTs in single precision (the group delay's in
+double). WORLD dithers each
 window with fresh noise 1e-12 in size, which decides the group delay
 where the voice has no energy at all (a synthetic voice's empty bands,
 digital silence); here the dither is read from a fixed noise track at the
@@ -47,9 +48,9 @@ _NOISE = np.random.default_rng(20170201).standard_normal(1 << 16)
 RESOLUTION = 1e-16
 """Smallest share of a frame's peak power that its smoothed power spectrum resolves (float64 running sums).
 
-Where the voice has less, the group delay is rounding noise in WORLD too,
-so D4C calls that band noise; the power is held at this share there, so
-that no band divides by 0.
+Where the voice has less, the group delay is rounding in WORLD too (and
+the two part there: docs/measurements.md#analysis-numpy); the power is
+held at this share, so that no band divides by 0.
 """
 
 
