@@ -1,6 +1,6 @@
 """Speed of vcfx against the study's pipeline and the libraries a user would pick instead.
 
-Run:  python benchmarks/speed.py [--repeat N] [--audio PATH] [--stages]
+Run:  python benchmarks/speed.py [--repeat N] [--audio PATH] [--stages | --world]
 
 Prints one table from one run: seconds of work per second of audio (real-time
 factor, RTF; lower is faster) for each task, and each vcfx row's speed-up
@@ -17,6 +17,11 @@ CPU seconds per second of audio in each stage (pyworld's DIO and StoneMask, vcfx
 vocoder's synthesis, periodicity) and in vcfx's own work, on one thread, for ``pitch_shift`` and the
 ``voice_changer`` preset at 22.05 and 44.1 kHz. CPU time of the one thread is counted, so a busy
 machine changes these numbers less than the wall-clock table.
+
+With ``--world`` it prints instead vcfx's CheapTrick, D4C and synthesis
+against pyworld's on the same frames of 30 s of the voice, taking turns,
+on one thread and on two (blocks of 1 s side by side, as the analysis runs
+them): seconds per second of audio and pyworld's time over vcfx's.
 """
 
 from __future__ import annotations
@@ -105,9 +110,12 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--audio", type=Path, default=SHARED / "speech.wav")
     parser.add_argument("--stages", action="store_true", help="print where the WORLD domain's time goes instead")
+    parser.add_argument("--world", action="store_true", help="print vcfx's WORLD stages against pyworld's instead")
     args = parser.parse_args(argv)
     if args.stages:
         return world_stages(args.audio, args.repeat)
+    if args.world:
+        return world_against_pyworld(args.audio, args.repeat)
 
     voice = vcfx.load(args.audio, sample_rate=SR, mono=True) if args.audio.is_file() else vcfx.example_voice()
     x64 = voice.samples[0].astype(np.float64)
@@ -221,6 +229,51 @@ def world_stages(path, repeat):
     finally:
         for owner, name, real in patched:
             setattr(owner, name, real)
+    return 0
+
+
+def world_against_pyworld(path, repeat):
+    """vcfx's CheapTrick, D4C and synthesis against pyworld's, on one thread and two, per second of audio."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from vcfx_world import cheaptrick, d4c, vocoder
+
+    print(f"vcfx's WORLD stages against pyworld's on the same frames of {ENGINE_SECONDS:g} s of speech, "
+          f"in turns, best of {repeat}\n")
+    print(f"{'rate':<7} {'stage':<12} {'threads':>7} {'pyworld':>9} {'vcfx':>9} {'speed-up':>9}")
+    print("-" * 58)
+    for rate in (22050, 44100):
+        voice = vcfx.load(path, sample_rate=rate, mono=True) if path.is_file() else vcfx.example_voice().resample(rate)
+        reps = int(np.ceil(ENGINE_SECONDS * rate / voice.frames))
+        x = np.ascontiguousarray(np.tile(voice.samples[0], reps)[: int(ENGINE_SECONDS * rate)], dtype=np.float64)
+        f0, t = pyworld.dio(x, rate, f0_floor=71.0, f0_ceil=800.0, frame_period=5.0)
+        f0 = pyworld.stonemask(x, f0, t, rate)
+        size = cheaptrick.fft_size(rate, 71.0)
+        blocks = [slice(a, a + 200) for a in range(0, len(f0), 200)]  # 1 s of 5 ms frames
+        voiced = [(np.ascontiguousarray(f0[b][f0[b] > 0]), np.ascontiguousarray(t[b][f0[b] > 0])) for b in blocks]
+        sp = pyworld.cheaptrick(x, f0, t, rate, fft_size=size)
+        ap = pyworld.d4c(x, f0, t, rate, fft_size=size, threshold=-np.inf)
+        stages = {
+            "cheaptrick": (lambda b: pyworld.cheaptrick(x, f0[b], t[b], rate, fft_size=size),
+                           lambda b: cheaptrick.spectral_envelope(x, f0[b], t[b], rate, size), blocks),
+            "d4c": (lambda v: pyworld.d4c(x, *v, rate, fft_size=size, threshold=-np.inf),
+                    lambda v: d4c.aperiodicity(x, *v, rate, size), [v for v in voiced if len(v[0])]),
+        }
+        for stage, (theirs, ours, jobs) in stages.items():
+            for threads in (1, 2):
+                with ThreadPoolExecutor(threads) as pool:
+                    def run(fn, pool=pool, jobs=jobs):
+                        return lambda: list(pool.map(fn, jobs))
+
+                    best = best_of_each([run(theirs), run(ours)], repeat)
+                print(f"{rate:<7} {stage:<12} {threads:>7} {best[0] / ENGINE_SECONDS:9.4f} "
+                      f"{best[1] / ENGINE_SECONDS:9.4f} {best[0] / best[1]:8.2f}x")
+        best = best_of_each([lambda: pyworld.synthesize(f0, sp, ap, rate, frame_period=5.0),
+                             lambda: vocoder.synthesize(f0, sp, ap, rate, 5.0)], repeat)
+        print(f"{rate:<7} {'synthesis':<12} {1:>7} {best[0] / ENGINE_SECONDS:9.4f} {best[1] / ENGINE_SECONDS:9.4f} "
+              f"{best[0] / best[1]:8.2f}x")
+    print("\nspeed-up: pyworld's time / vcfx's time (above 1 is faster than pyworld); "
+          "two threads run the blocks side by side.")
     return 0
 
 

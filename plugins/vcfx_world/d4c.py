@@ -22,6 +22,8 @@ window's samples, so the result is the same on every run.
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 import scipy.fft
 
@@ -42,8 +44,12 @@ LOWEST_DB = -60.0
 DITHER = 1e-12
 """Size of the noise added to every windowed sample (WORLD's ``kMySafeGuardMinimum``)."""
 
-_NOISE = np.random.default_rng(20170201).standard_normal(1 << 16)
-"""The noise track the dither is read from."""
+
+@cache
+def _noise_track() -> np.ndarray:
+    """The noise track the dither is read from (drawn on first use, not on import)."""
+    return np.random.default_rng(20170201).standard_normal(1 << 16)
+
 
 RESOLUTION = 1e-16
 """Smallest share of a frame's peak power that its smoothed power spectrum resolves (float64 running sums).
@@ -103,7 +109,8 @@ def _windowed(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int, bl
     inside = k <= half[:, None]
     window = np.where(inside, window, 0.0)
     samples = origin[:, None] + k
-    dither = np.where(inside, DITHER * _NOISE[samples % len(_NOISE)], 0.0)
+    noise = _noise_track()
+    dither = np.where(inside, DITHER * noise[samples % len(noise)], 0.0)
     waveform = x[np.clip(samples, 0, len(x) - 1)] * window + dither
     waveform -= window * (waveform.sum(axis=1) / window.sum(axis=1))[:, None]
     return waveform
