@@ -188,3 +188,27 @@ def test_overlap_add_holds_a_few_copies_of_the_output_not_one_per_chunk():
     finally:
         tracemalloc.stop()
     assert peak < 10 * out.nbytes  # a full-length sum per chunk, as before, needed one output per chunk
+
+
+@pytest.mark.parametrize("sample_rate, period_s", [(8000, 0.005), (16000, 0.005), (22050, 0.005), (44100, 0.0037)])
+def test_marks_fall_where_the_count_of_marks_passes_a_whole_number(sample_rate, period_s):
+    # The reference goes sample by sample: each belongs to its nearest frame, and from sample 1 on adds that
+    # frame's rate over the sample rate to a count kept in exact fractions; a mark falls on every sample where
+    # the count reaches a whole number.
+    from fractions import Fraction
+    from vcfx_psola.marks import frame_of, frame_starts, mark_rate, marks_along
+
+    rng = np.random.default_rng(sample_rate)
+    frames = 61
+    samples = int((frames - 1) * period_s * sample_rate) + 37
+    f0 = np.where(rng.random(frames) < 0.3, 0.0, rng.integers(70, 500, frames).astype(float))
+    nearest = np.clip(np.rint(np.arange(samples) / sample_rate / period_s).astype(int), 0, frames - 1)
+    starts = frame_starts(frames, period_s, samples, sample_rate)
+    assert np.array_equal(frame_of(np.arange(samples), starts), nearest)
+    rate = [Fraction(r).limit_denominator() for r in mark_rate(f0)]
+    count, expected = Fraction(0), [0]
+    for s in range(1, samples):
+        before, count = count, count + rate[nearest[s]] / sample_rate
+        if int(count) > int(before):
+            expected.append(s)
+    assert marks_along(mark_rate(f0), starts, samples, sample_rate).tolist() == expected

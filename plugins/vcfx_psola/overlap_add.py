@@ -7,7 +7,7 @@ import soxr
 
 import vcfx
 
-from .marks import UNVOICED_SPACING_S, f0_per_sample, mark_rate, marks_along
+from .marks import UNVOICED_SPACING_S, frame_of, frame_starts, mark_rate, marks_along
 from .state import PsolaState
 
 CHUNK_MARKS = 1024
@@ -33,8 +33,8 @@ def output_marks(state: PsolaState) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     the distance between marks.
     """
     period_s = state.frame_period_ms / 1000.0
-    f = f0_per_sample(state.f0, period_s, state.frames, state.sample_rate)
-    out = marks_along(mark_rate(f), state.sample_rate)
+    starts = frame_starts(len(state.f0), period_s, state.frames, state.sample_rate)
+    out = marks_along(mark_rate(state.f0), starts, state.frames, state.sample_rate)
     source = np.interp(out / state.sample_rate, np.arange(len(state.source_s)) * period_s, state.source_s)
     source *= state.sample_rate
     right = np.clip(np.searchsorted(state.marks, source), 1, len(state.marks) - 1)
@@ -42,7 +42,7 @@ def output_marks(state: PsolaState) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     nearest = np.where(np.abs(state.marks[left] - source) <= np.abs(state.marks[right] - source), left, right)
     if len(state.marks) == 1:
         nearest = np.zeros(len(out), dtype=int)
-    unvoiced = f[out] <= 0
+    unvoiced = state.f0[frame_of(out, starts)] <= 0
     return out, np.where(unvoiced, -1, nearest), np.rint(source).astype(int)
 
 
