@@ -64,24 +64,25 @@ def overlap_add(state: PsolaState, channels: np.ndarray) -> np.ndarray:
     unvoiced_half = round(UNVOICED_SPACING_S * state.sample_rate)
     centres = np.where(src >= 0, state.marks[src], source)
     widths = np.where(src >= 0, state.mark_periods[src], unvoiced_half)
-    # voiced grains, then unvoiced ones (all as wide), each in time order: a chunk's grains are about as wide
-    # and cover one stretch of the output, so each chunk adds up only that stretch
+    # voiced grains, then unvoiced ones, each in time order: a chunk covers one stretch of the output, so each
+    # chunk adds up only that stretch; its grains lie end to end, each as long as its own window
     order = np.lexsort((out_marks, src < 0))
     out_marks, centres, widths = out_marks[order], centres[order], widths[order]
     pad = int(np.ceil(max(widths.max(initial=1), state.mark_periods.max()) / r)) + 1  # room past either end
     x = np.pad(x, ((0, 0), (pad, pad)))
 
-    def chunk(a: int) -> np.ndarray:
+    def chunk(a: int) -> tuple[int, np.ndarray]:
         centre_out = out_marks[a:a + CHUNK_MARKS] + pad
-        centre_in = np.clip(np.rint(centres[a:a + CHUNK_MARKS] / r).astype(int), 0, x.shape[1] - 2 * pad - 1)
+        centre_in = np.clip(np.rint(centres[a:a + CHUNK_MARKS] / r).astype(int), 0, x.shape[1] - 2 * pad - 1) + pad
         half = widths[a:a + CHUNK_MARKS] / r
-        reach = int(np.ceil(half.max()))
-        offsets = np.arange(-reach, reach + 1)
-        window = grain_window(offsets[None, :], half[:, None])
-        grains = window * x[:, (centre_in + pad)[:, None] + offsets[None, :]]
-        at = (centre_out[:, None] + offsets[None, :]).ravel()
+        reach = np.ceil(half).astype(np.int64)
+        sizes = 2 * reach + 1
+        grain = np.repeat(np.arange(len(sizes)), sizes)
+        offsets = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes + reach, sizes)
+        samples = x[:, centre_in[grain] + offsets] * grain_window(offsets, half[grain])
+        at = centre_out[grain] + offsets
         first = int(at.min())
-        return first, np.stack([np.bincount(at - first, weights=g.ravel()) for g in grains])
+        return first, np.stack([np.bincount(at - first, weights=s) for s in samples])
 
     y = np.zeros((len(channels), state.frames + 2 * pad))
     for first, part in vcfx.thread_map(chunk, range(0, len(out_marks), CHUNK_MARKS)):
