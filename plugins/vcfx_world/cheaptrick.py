@@ -123,25 +123,40 @@ def smoothed(power: np.ndarray, width: np.ndarray, step: float) -> np.ndarray:
     Frames are rows, each with its own width; ``step`` is the bins' spacing
     in Hz. The running sum of the mirrored spectrum is read, linearly
     between bins, at each bin's frequency minus and plus half the width
-    (WORLD's ``LinearSmoothing``, for CheapTrick and D4C).
+    (WORLD's ``LinearSmoothing``, for CheapTrick and D4C). Rows that read
+    from the same bin on are read together, as slices: a batch of frames
+    of similar f0 has few such groups.
     """
     bins = power.shape[1]
     margin = int(width.max() / step) + 1
-    j = np.arange(-margin, bins - 1 + margin + 1)  # mirrored bins: |j| below 0, 2 (bins - 1) - j above
-    mirrored = power[:, np.abs(np.where(j > bins - 1, 2 * (bins - 1) - j, j))]
-    running = np.cumsum(mirrored * step, axis=1)
-    rows = np.arange(len(power))
-    # [frame, first bin read, bin]: a bin and the next, for every first bin
-    shifted = np.lib.stride_tricks.sliding_window_view(running, bins + 1, axis=1)
+    j = np.arange(1, margin + 1)
+    running = np.concatenate([power[:, j[::-1]], power, power[:, bins - 1 - j]], axis=1)  # |j| and 2 (bins - 1) - j
+    running *= step
+    np.cumsum(running, axis=1, out=running)
 
     def read(offset_hz: np.ndarray) -> np.ndarray:  # running sum at each bin's frequency + offset_hz
         position = margin - 0.5 + offset_hz / step  # of bin 0; every bin of a frame has the same fraction
-        base = position.astype(np.int64)
-        fraction = (position - base)[:, None]
-        pair = shifted[rows, base]
-        return pair[:, :-1] + fraction * (pair[:, 1:] - pair[:, :-1])
+        first = position.astype(np.int64)
+        fraction = (position - first)[:, None]
+        out = np.empty(power.shape)
+        for a, b in _runs(first):
+            lower = running[a:b, first[a]:first[a] + bins]
+            part = out[a:b]
+            np.subtract(running[a:b, first[a] + 1:first[a] + bins + 1], lower, out=part)
+            part *= fraction[a:b]
+            part += lower
+        return out
 
-    return (read(width / 2) - read(-width / 2)) / width[:, None]
+    out = read(width / 2)
+    out -= read(-width / 2)
+    out /= width[:, None]
+    return out
+
+
+def _runs(values: np.ndarray):
+    """(start, end) of each run of equal ``values``."""
+    edges = np.concatenate([[0], np.flatnonzero(np.diff(values)) + 1, [len(values)]]).tolist()
+    return zip(edges[:-1], edges[1:])
 
 
 def _liftered(log_power: np.ndarray, f0: np.ndarray, sample_rate: int, size: int) -> np.ndarray:
