@@ -27,7 +27,7 @@ from functools import cache
 import numpy as np
 import scipy.fft
 
-from .cheaptrick import dc_corrected, in_batches, matlab_round, smoothed
+from .cheaptrick import dc_corrected, in_batches, matlab_round, segments, smoothed
 
 FLOOR_F0_HZ = 47.0
 """Lowest f0 D4C analyses at (WORLD's ``kFloorF0D4C``); lower frames are analysed at it."""
@@ -45,10 +45,19 @@ DITHER = 1e-12
 """Size of the noise added to every windowed sample (WORLD's ``kMySafeGuardMinimum``)."""
 
 
+NOISE_TRACK = 1 << 16
+"""Samples of the noise track the dither is read from, at each window's samples modulo its length."""
+
+
+def _noise_track(window: int) -> np.ndarray:
+    """The noise track, its start repeated after its end, so that a window may start at any of its samples."""
+    return _noise_track_for(1 << max(0, window - 1).bit_length())
+
+
 @cache
-def _noise_track() -> np.ndarray:
-    """The noise track the dither is read from (drawn on first use, not on import)."""
-    return np.random.default_rng(20170201).standard_normal(1 << 16)
+def _noise_track_for(window: int) -> np.ndarray:  # drawn on first use, not on import
+    noise = np.random.default_rng(20170201).standard_normal(NOISE_TRACK)
+    return np.concatenate([noise, np.resize(noise, window)])
 
 
 RESOLUTION = 1e-16
@@ -108,10 +117,9 @@ def _windowed(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int, bl
         window += 0.08 * np.cos(2.0 * phase)
     inside = k <= half[:, None]
     window = np.where(inside, window, 0.0)
-    samples = origin[:, None] + k
-    noise = _noise_track()
-    dither = np.where(inside, DITHER * noise[samples % len(noise)], 0.0)
-    waveform = x[np.clip(samples, 0, len(x) - 1)] * window + dither
+    first = origin - half
+    dither = np.where(inside, DITHER * segments(_noise_track(k.shape[1]), first % NOISE_TRACK, k.shape[1]), 0.0)
+    waveform = segments(x, first, k.shape[1]) * window + dither
     waveform -= window * (waveform.sum(axis=1) / window.sum(axis=1))[:, None]
     return waveform
 
