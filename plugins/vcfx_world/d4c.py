@@ -49,14 +49,14 @@ NOISE_TRACK = 1 << 16
 """Samples of the noise track the dither is read from, at each window's samples modulo its length."""
 
 
-def _noise_track(window: int) -> np.ndarray:
-    """The noise track, its start repeated after its end, so that a window may start at any of its samples."""
-    return _noise_track_for(1 << max(0, window - 1).bit_length())
+def _dither_track(window: int) -> np.ndarray:
+    """The noise track times :data:`DITHER`, its start repeated after its end, so a window may start anywhere in it."""
+    return _dither_track_for(1 << max(0, window - 1).bit_length())
 
 
 @cache
-def _noise_track_for(window: int) -> np.ndarray:  # drawn on first use, not on import
-    noise = np.random.default_rng(20170201).standard_normal(NOISE_TRACK)
+def _dither_track_for(window: int) -> np.ndarray:  # drawn on first use, not on import
+    noise = DITHER * np.random.default_rng(20170201).standard_normal(NOISE_TRACK)
     return np.concatenate([noise, np.resize(noise, window)])
 
 
@@ -99,11 +99,19 @@ def aperiodicity(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int,
     coarse = np.minimum(0.0, coarse + ((f0 - 100.0) / 50.0)[:, None])
     axis = np.concatenate([np.arange(coarse.shape[1] + 1) * BAND_HZ, [sample_rate / 2]])
     levels = np.column_stack([np.full(len(f0), LOWEST_DB), coarse, np.full(len(f0), -1e-12)])
+    return np.exp(levels @ _interpolation(axis, sample_rate, size))
+
+
+def _interpolation(axis: np.ndarray, sample_rate: int, size: int) -> np.ndarray:
+    """Matrix from levels in dB at the frequencies ``axis`` to natural logs of amplitude at every bin (linear in dB)."""
     hz = np.arange(size // 2 + 1) * sample_rate / size
     segment = np.clip(np.searchsorted(axis, hz, side="right") - 1, 0, len(axis) - 2)
     weight = (hz - axis[segment]) / (axis[segment + 1] - axis[segment])
-    db = levels[:, segment] * (1.0 - weight) + levels[:, segment + 1] * weight
-    return np.power(10.0, db / 20.0)
+    matrix = np.zeros((len(axis), len(hz)))
+    bins = np.arange(len(hz))
+    matrix[segment, bins] = 1.0 - weight
+    matrix[segment + 1, bins] += weight
+    return matrix * (np.log(10.0) / 20.0)
 
 
 def _windowed(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int, blackman: bool) -> np.ndarray:
@@ -118,7 +126,7 @@ def _windowed(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int, bl
     inside = k <= half[:, None]
     window = np.where(inside, window, 0.0)
     first = origin - half
-    dither = np.where(inside, DITHER * segments(_noise_track(k.shape[1]), first % NOISE_TRACK, k.shape[1]), 0.0)
+    dither = np.where(inside, segments(_dither_track(k.shape[1]), first % NOISE_TRACK, k.shape[1]), 0.0)
     waveform = segments(x, first, k.shape[1]) * window + dither
     waveform -= window * (waveform.sum(axis=1) / window.sum(axis=1))[:, None]
     return waveform
@@ -153,7 +161,7 @@ def _coarse(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int) -> n
     for b in range(out.shape[1]):
         centre = int(BAND_HZ * (b + 1) * size / sample_rate)
         segment = delay[:, centre - length // 2:centre - length // 2 + length] * nuttall
-        band = np.fft.rfft(segment, n=size, axis=1)
+        band = scipy.fft.rfft(segment, n=size, axis=1)
         band_power = band.real ** 2 + band.imag ** 2
         weakest = np.partition(band_power, band_power.shape[1] - strongest, axis=1)[:, :band_power.shape[1] - strongest]
         out[:, b] = 10.0 * np.log10(weakest.sum(axis=1) / band_power.sum(axis=1))
