@@ -139,7 +139,7 @@ def _at_pulses(values: np.ndarray, index: np.ndarray, sample_rate: int, period_m
     lower = np.floor(position).astype(int)
     upper = np.minimum(lower + 1, len(values) - 1)
     out = np.clip(values[lower][:, columns], *clip)
-    out += (position - lower)[:, np.newaxis] * (np.clip(values[upper][:, columns], *clip) - out)
+    out += (position - lower).astype(values.dtype)[:, np.newaxis] * (np.clip(values[upper][:, columns], *clip) - out)
     return out
 
 
@@ -252,8 +252,9 @@ def synthesize(f0: np.ndarray, spectral_envelope: np.ndarray, aperiodicity: np.n
     -------
     np.ndarray [shape=(output_length(frames, sample_rate, period_ms),)]
     """
-    sp = np.asarray(spectral_envelope, dtype=np.float64)
-    ap = np.asarray(aperiodicity, dtype=np.float64)
+    # every response is shaped in single precision (see _minimum_phase), so the features are read in it too
+    sp = np.asarray(spectral_envelope, dtype=np.float32)
+    ap = np.asarray(aperiodicity, dtype=np.float32)
     length = output_length(len(f0), sample_rate, period_ms)
     train = pulses(np.asarray(f0, dtype=np.float64), 2 * (sp.shape[1] - 1), sample_rate, period_ms, length)
     step = sample_rate * period_ms / 1000.0
