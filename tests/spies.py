@@ -13,7 +13,7 @@ class Counter:
     """Counts calls of WORLD functions (synthesis, CheapTrick and D4C are the domain's own, :data:`OWN`), and the
     frames handed to cheaptrick and d4c.
 
-    Channels are analysed in blocks of frames, so "analysed once" means every
+    Channels are analysed in batches of frames, so "analysed once" means every
     frame reached cheaptrick exactly once, and d4c at most once (it sees only
     the voiced frames it analyses): see :meth:`analysed_once`.
     """

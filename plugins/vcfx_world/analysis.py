@@ -26,12 +26,7 @@ OPTION_PARAMS = (
 )
 
 BLOCK_S = 1.0
-"""CheapTrick and D4C run on blocks of frames this long, on all cores.
-
-Frames are analysed each on their own, in batches within a block; the
-blocks are fixed by time alone, so the result is the same on any number
-of cores.
-"""
+"""StoneMask refines blocks of frames this long, on all cores (fixed by time alone: the same on any number of cores)."""
 
 D4C_RATE_HZ = 22050
 """D4C runs on the voice resampled to this rate when faster (:func:`d4c_signal`, :func:`aperiodicity`)."""
@@ -69,13 +64,26 @@ def frame_count(samples: int, sample_rate: int, period_ms: float) -> int:
 
 
 def blocks(frames: int, period_ms: float) -> list[tuple[int, int]]:
-    """Runs of frames, :data:`BLOCK_S` long, that CheapTrick and D4C take one at a time."""
+    """Runs of frames, :data:`BLOCK_S` long, that StoneMask refines one at a time."""
     size = max(1, round(1000.0 * BLOCK_S / period_ms))
     return [(a, min(a + size, frames)) for a in range(0, frames, size)]
 
 
+def batches(frames: np.ndarray, key: np.ndarray) -> list[np.ndarray]:
+    """``frames`` in order of ``key`` (their f0), cut into :data:`~vcfx_world.cheaptrick.FRAMES_PER_BATCH`.
+
+    CheapTrick and D4C analyse every frame on its own, so a batch may hold
+    frames from anywhere in the channel; frames of similar f0 have windows
+    of similar length, and full batches make few, large NumPy calls, which
+    share the cores best. The batches depend on the frames alone, so the
+    result is the same on any number of cores.
+    """
+    ordered = frames[np.argsort(key[frames], kind="stable")]
+    return [ordered[a:a + cheaptrick.FRAMES_PER_BATCH] for a in range(0, len(ordered), cheaptrick.FRAMES_PER_BATCH)]
+
+
 def spectral_envelope(x, f0, t, sample_rate: int, opts: dict[str, Any]) -> np.ndarray:
-    """CheapTrick on the frames given (a block of a channel): :func:`vcfx_world.cheaptrick.spectral_envelope`."""
+    """CheapTrick on the frames given: :func:`vcfx_world.cheaptrick.spectral_envelope`."""
     return cheaptrick.spectral_envelope(x, f0, t, sample_rate, cheaptrick.fft_size(sample_rate, opts["f0_floor_hz"]))
 
 
@@ -150,18 +158,35 @@ def aperiodicity(x, f0, t, sample_rate: int, opts: dict[str, Any], low: tuple[np
     (:func:`vcfx_world.f0.settle_voicing`), and the check gave frames that
     repeat well at their period pure noise.
     """
-    fft_size = cheaptrick.fft_size(sample_rate, opts["f0_floor_hz"])
-    signal, rate = low if low is not None else (x, sample_rate)
-    between = interpolated_frames(f0)
-    analysed = np.flatnonzero((f0 > 0) & ~between)
-    ap = np.full((len(f0), fft_size // 2 + 1), UNVOICED_APERIODICITY)
+    analysed = analysed_frames(f0)
+    ap = unanalysed_aperiodicity(len(f0), sample_rate, opts)
     if len(analysed):
-        size = cheaptrick.fft_size(rate, opts["f0_floor_hz"])
-        found = d4c.aperiodicity(signal, f0[analysed], t[analysed], rate, size)
-        ap[analysed] = _widened(found, rate, sample_rate, fft_size // 2 + 1)
-    mid = np.flatnonzero(between)
+        ap[analysed] = _d4c_rows(x, f0[analysed], t[analysed], sample_rate, opts, low)
+    return interpolate_between(ap, f0)
+
+
+def analysed_frames(f0: np.ndarray) -> np.ndarray:
+    """The frames :func:`aperiodicity` gives to D4C: voiced, not :func:`interpolated_frames`."""
+    return np.flatnonzero((f0 > 0) & ~interpolated_frames(f0))
+
+
+def unanalysed_aperiodicity(frames: int, sample_rate: int, opts: dict[str, Any]) -> np.ndarray:
+    """Aperiodicity of ``frames`` frames, all :data:`UNVOICED_APERIODICITY`, as wide as CheapTrick's envelope."""
+    return np.full((frames, cheaptrick.fft_size(sample_rate, opts["f0_floor_hz"]) // 2 + 1), UNVOICED_APERIODICITY)
+
+
+def interpolate_between(ap: np.ndarray, f0: np.ndarray) -> np.ndarray:
+    """``ap`` with each of the :func:`interpolated_frames` the mean of its neighbours (in place)."""
+    mid = np.flatnonzero(interpolated_frames(f0))
     ap[mid] = 0.5 * (ap[mid - 1] + ap[mid + 1])
     return ap
+
+
+def _d4c_rows(x, f0, t, sample_rate: int, opts: dict[str, Any], low: tuple[np.ndarray, int] | None) -> np.ndarray:
+    """D4C's aperiodicity of voiced frames, on ``low`` when given, as wide as CheapTrick's envelope."""
+    signal, rate = low if low is not None else (x, sample_rate)
+    found = d4c.aperiodicity(signal, f0, t, rate, cheaptrick.fft_size(rate, opts["f0_floor_hz"]))
+    return _widened(found, rate, sample_rate, cheaptrick.fft_size(sample_rate, opts["f0_floor_hz"]) // 2 + 1)
 
 
 TRACK_PIECE_S = 3.0
@@ -235,32 +260,34 @@ def analyze_channels(xs: list[np.ndarray], sample_rate: int, opts: dict[str, Any
     f0 is tracked per channel, refined by StoneMask per :func:`blocks` of
     frames and made final (octave errors, voicing by periodicity, edges:
     :func:`vcfx_world.f0.settle_voicing`, at the tracking rate); then
-    D4C and CheapTrick run per block. Each of them looks at the whole signal
-    around a frame, so blocks join seamlessly.
+    D4C and CheapTrick run on :func:`batches` of frames, all of them side
+    by side. Each looks at the whole signal around its frame, so the
+    batches' frames join seamlessly.
     """
     xs = [np.ascontiguousarray(x, dtype=np.float64) for x in xs]
     tracks = track_channels(xs, sample_rate, opts)
-    spans = [(c, a, b) for c, (f0, _) in enumerate(tracks) for a, b in blocks(len(f0), opts["frame_period_ms"])]
-
-    def frames(c: int, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
-        f0, t = tracks[c]
-        return np.ascontiguousarray(f0[a:b]), np.ascontiguousarray(t[a:b])
-
-    def joined(results: list[np.ndarray], c: int) -> np.ndarray:
-        return np.concatenate([r for (cc, _, _), r in zip(spans, results) if cc == c])
-
     lows = [tracking_signal(x, sample_rate) for x in xs]
     checked = vcfx.thread_map(lambda low, track: settle_voicing(low[0], *track, low[1], opts), lows, tracks)
     tracks = [(f0, t) for (f0, _), (_, t) in zip(checked, tracks)]
     d4c_inputs = [d4c_signal(x, sample_rate) for x in xs]
-    estimates = (aperiodicity, spectral_envelope)  # D4C first: it takes longer
-    jobs = [(estimate, c, a, b) for estimate in estimates for c, a, b in spans]
-    results = vcfx.thread_map(lambda estimate, c, a, b: (
-        aperiodicity(xs[c], *frames(c, a, b), sample_rate, opts, low=d4c_inputs[c]) if estimate is aperiodicity
-        else spectral_envelope(xs[c], *frames(c, a, b), sample_rate, opts)), *zip(*jobs))
-    by_estimate = {estimate: results[i * len(spans):(i + 1) * len(spans)] for i, estimate in enumerate(estimates)}
+    # D4C first: its batches take longer
+    jobs = [(True, c, frames) for c, (f0, _) in enumerate(tracks) for frames in batches(analysed_frames(f0), f0)]
+    jobs += [(False, c, frames) for c, (f0, _) in enumerate(tracks)
+             for frames in batches(np.arange(len(f0)), np.where(f0 > 0, f0, cheaptrick.DEFAULT_F0_HZ))]
+
+    def run(is_d4c: bool, c: int, frames: np.ndarray) -> np.ndarray:
+        f0, t = tracks[c]
+        if is_d4c:
+            return _d4c_rows(xs[c], f0[frames], t[frames], sample_rate, opts, d4c_inputs[c])
+        return spectral_envelope(xs[c], f0[frames], t[frames], sample_rate, opts)
+
+    results = vcfx.thread_map(run, *zip(*jobs)) if jobs else []
     features = []
     for c, (x, (f0, periodic)) in enumerate(zip(xs, checked)):
-        sp, ap = joined(by_estimate[spectral_envelope], c), joined(by_estimate[aperiodicity], c)
-        features.append(WorldFeatures.analysed(f0, sp, ap, source=x, periodicity=periodic))
+        ap = unanalysed_aperiodicity(len(f0), sample_rate, opts)
+        sp = np.empty_like(ap)
+        for (is_d4c, cc, frames), rows in zip(jobs, results):
+            if cc == c:
+                (ap if is_d4c else sp)[frames] = rows
+        features.append(WorldFeatures.analysed(f0, sp, interpolate_between(ap, f0), source=x, periodicity=periodic))
     return features

@@ -32,8 +32,8 @@ FLOOR_POWER = float(np.finfo(np.float64).eps * np.sqrt(2 / np.pi))
 """Power WORLD adds to each bin of the smoothed spectrum, on average (``|N(0, 1)|`` times its ``kEps``)."""
 
 FRAMES_PER_BATCH = 128
-"""Frames per batch of NumPy calls. The calls hold the interpreter lock between them, so threads analysing blocks
-side by side run in parallel better on fewer, larger batches (``pitch_shift`` on 30 s at 22.05 kHz: 2 threads 1.24
+"""Frames per batch of NumPy calls. The calls hold the interpreter lock between them, so threads analysing batches
+side by side run in parallel better on fewer, larger calls (``pitch_shift`` on 30 s at 22.05 kHz: 2 threads 1.24
 times as fast as one with batches of 64 frames, 1.45 with 128; 256 is no better)."""
 
 
