@@ -12,8 +12,8 @@ bands are interpolated in dB from -60 at 0 Hz to 0 at Nyquist. WORLD does
 this one frame at a time, after its own voicing check (``D4CLoveTrain``,
 which the analysis leaves out: it decides voicing itself); here
 :data:`~vcfx_world.cheaptrick.FRAMES_PER_BATCH` frames share each FFT
-call, the windows' FFTs in single precision (the group delay's in
-double). WORLD dithers each
+call, every FFT in single precision (the group delay's band spectra in
+double instead move the result by under 1e-5 dB). WORLD dithers each
 window with fresh noise 1e-12 in size, which decides the group delay
 where the voice has no energy at all (a synthetic voice's empty bands,
 digital silence); here the dither is read from a fixed noise track at the
@@ -161,7 +161,9 @@ def _coarse(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int) -> n
     for b in range(out.shape[1]):
         centre = int(BAND_HZ * (b + 1) * size / sample_rate)
         segment = delay[:, centre - length // 2:centre - length // 2 + length] * nuttall
-        band = scipy.fft.rfft(segment, n=size, axis=1)
+        # a share of the band's power, so its scale is free: at most 1, single precision neither under- nor overflows
+        segment /= np.maximum(np.abs(segment).max(axis=1, keepdims=True), np.finfo(np.float64).tiny)
+        band = scipy.fft.rfft(segment.astype(np.float32), n=size, axis=1)
         band_power = band.real ** 2 + band.imag ** 2
         weakest = np.partition(band_power, band_power.shape[1] - strongest, axis=1)[:, :band_power.shape[1] - strongest]
         out[:, b] = 10.0 * np.log10(weakest.sum(axis=1) / band_power.sum(axis=1))
