@@ -20,8 +20,9 @@ machine changes these numbers less than the wall-clock table.
 
 With ``--world`` it prints instead vcfx's CheapTrick, D4C and synthesis
 against pyworld's on the same frames of 30 s of the voice, taking turns,
-on one thread and on two (blocks of 1 s side by side, as the analysis runs
-them): seconds per second of audio and pyworld's time over vcfx's.
+on one thread and on two (pyworld's in blocks of 1 s, vcfx's in the
+batches its analysis runs, side by side): seconds per second of audio and
+pyworld's time over vcfx's.
 """
 
 from __future__ import annotations
@@ -237,6 +238,7 @@ def world_against_pyworld(path, repeat):
     from concurrent.futures import ThreadPoolExecutor
 
     from vcfx_world import cheaptrick, d4c, vocoder
+    from vcfx_world.analysis import batches
 
     print(f"vcfx's WORLD stages against pyworld's on the same frames of {ENGINE_SECONDS:g} s of speech, "
           f"in turns, best of {repeat}\n")
@@ -253,19 +255,22 @@ def world_against_pyworld(path, repeat):
         voiced = [(np.ascontiguousarray(f0[b][f0[b] > 0]), np.ascontiguousarray(t[b][f0[b] > 0])) for b in blocks]
         sp = pyworld.cheaptrick(x, f0, t, rate, fft_size=size)
         ap = pyworld.d4c(x, f0, t, rate, fft_size=size, threshold=-np.inf)
+        # vcfx's analysis runs full batches of frames of similar f0 (vcfx_world.analysis.batches)
+        every = batches(np.arange(len(f0)), np.where(f0 > 0, f0, cheaptrick.DEFAULT_F0_HZ))
+        on_voiced = [(f0[b], t[b]) for b in batches(np.flatnonzero(f0 > 0), f0)]
         stages = {
-            "cheaptrick": (lambda b: pyworld.cheaptrick(x, f0[b], t[b], rate, fft_size=size),
-                           lambda b: cheaptrick.spectral_envelope(x, f0[b], t[b], rate, size), blocks),
+            "cheaptrick": (lambda b: pyworld.cheaptrick(x, f0[b], t[b], rate, fft_size=size), blocks,
+                           lambda b: cheaptrick.spectral_envelope(x, f0[b], t[b], rate, size), every),
             "d4c": (lambda v: pyworld.d4c(x, *v, rate, fft_size=size, threshold=-np.inf),
-                    lambda v: d4c.aperiodicity(x, *v, rate, size), [v for v in voiced if len(v[0])]),
+                    [v for v in voiced if len(v[0])], lambda v: d4c.aperiodicity(x, *v, rate, size), on_voiced),
         }
-        for stage, (theirs, ours, jobs) in stages.items():
+        for stage, (theirs, their_jobs, ours, our_jobs) in stages.items():
             for threads in (1, 2):
                 with ThreadPoolExecutor(threads) as pool:
-                    def run(fn, pool=pool, jobs=jobs):
+                    def run(fn, jobs, pool=pool):
                         return lambda: list(pool.map(fn, jobs))
 
-                    best = best_of_each([run(theirs), run(ours)], repeat)
+                    best = best_of_each([run(theirs, their_jobs), run(ours, our_jobs)], repeat)
                 print(f"{rate:<7} {stage:<12} {threads:>7} {best[0] / ENGINE_SECONDS:9.4f} "
                       f"{best[1] / ENGINE_SECONDS:9.4f} {best[0] / best[1]:8.2f}x")
         best = best_of_each([lambda: pyworld.synthesize(f0, sp, ap, rate, frame_period=5.0),
@@ -273,7 +278,7 @@ def world_against_pyworld(path, repeat):
         print(f"{rate:<7} {'synthesis':<12} {1:>7} {best[0] / ENGINE_SECONDS:9.4f} {best[1] / ENGINE_SECONDS:9.4f} "
               f"{best[0] / best[1]:8.2f}x")
     print("\nspeed-up: pyworld's time / vcfx's time (above 1 is faster than pyworld); "
-          "two threads run the blocks side by side.")
+          "two threads run pyworld's blocks of 1 s, and vcfx's batches of 128 frames, side by side.")
     return 0
 
 
