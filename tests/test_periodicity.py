@@ -37,7 +37,7 @@ def plain_periodicity(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate:
 @pytest.fixture(scope="module")
 def voice():
     """Syllables with a gliding f0, so that periods fall between samples and windows cross voicing edges."""
-    return vcfx.synthetic_voice(1.5, RATE, f0_hz=(110.0, 260.0, 150.0), syllable_rate_hz=3.0)
+    return vcfx.synthetic_voice(5.0, RATE, f0_hz=(110.0, 260.0, 150.0), syllable_rate_hz=3.0)
 
 
 def test_periodicity_is_the_interpolated_autocorrelation_of_every_frame(voice):
