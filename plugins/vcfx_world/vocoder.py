@@ -97,8 +97,8 @@ def pulses(f0: np.ndarray, fft_size: int, sample_rate: int, period_ms: float, le
     return Pulses(index, shift, voiced[index], noise)
 
 
-def _minimum_phase(power: np.ndarray, size: int, delay: np.ndarray | None = None) -> np.ndarray:
-    """Minimum-phase spectra (rfft bins of ``size`` points) with magnitude ``sqrt(power)``, row by row.
+def _minimum_phase(power: np.ndarray, size: int, delay: np.ndarray) -> np.ndarray:
+    """Minimum-phase spectra (rfft bins of ``size`` points) with magnitude ``sqrt(power)``, delayed, row by row.
 
     The phase comes from the folded cepstrum of the log magnitude; ``delay``
     (samples, one per row) adds a linear phase. All of it is computed in
@@ -112,8 +112,7 @@ def _minimum_phase(power: np.ndarray, size: int, delay: np.ndarray | None = None
     cepstrum = scipy.fft.rfft(even, axis=1).real / size  # the log spectrum is real and even
     cepstrum[:, 1:-1] *= 2.0
     phase = scipy.fft.rfft(cepstrum, size, axis=1).imag
-    if delay is not None:
-        phase -= ((2.0 * np.pi / size) * delay[:, np.newaxis] * np.arange(size // 2 + 1)).astype(np.float32)
+    phase -= ((2.0 * np.pi / size) * delay[:, np.newaxis] * np.arange(size // 2 + 1)).astype(np.float32)
     magnitude = np.sqrt(power).astype(np.float32)
     out = np.empty(power.shape, dtype=np.complex64)
     np.multiply(magnitude, np.cos(phase), out=out.real)
