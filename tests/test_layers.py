@@ -19,7 +19,7 @@ HOST = ROOT / "vcfx"
 
 LAYERS = [
     {"errors"},
-    {"params", "files", "parallel", "hookspecs", "progress"},
+    {"params", "files", "parallel", "compiled", "hookspecs", "progress"},
     {"audio"},
     {"effect", "synthetic"},
     {"slicer", "domains"},

@@ -12,6 +12,7 @@ from .applying import apply_file
 from .audio import DTYPE, Audio, load
 from .batching import batch
 from .chain import Chain
+from .compiled import compiled
 from .domains import Domain
 from .effect import Context, Effect, LiveProcessor
 from .errors import (
@@ -97,6 +98,7 @@ __all__ = [
     "LiveProcessor",
     "VcfxError",
     "at_times",
+    "compiled",
     "domain",
     "effect",
     "effect_class",

@@ -19,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.fft
 
+import vcfx
+
 DEFAULT_F0_HZ = 500.0
 """f0 of frames unvoiced or below the lowest f0 the FFT size allows (WORLD's ``kDefaultF0``)."""
 
@@ -136,40 +138,37 @@ def smoothed(power: np.ndarray, width: np.ndarray, step: float) -> np.ndarray:
     Frames are rows, each with its own width; ``step`` is the bins' spacing
     in Hz. The running sum of the mirrored spectrum is read, linearly
     between bins, at each bin's frequency minus and plus half the width
-    (WORLD's ``LinearSmoothing``, for CheapTrick and D4C). Rows that read
-    from the same bin on are read together, as slices: a batch of frames
-    of similar f0 has few such groups.
+    (WORLD's ``LinearSmoothing``, for CheapTrick and D4C).
     """
-    bins = power.shape[1]
+    return _smoothed(np.ascontiguousarray(power, dtype=np.float64), np.asarray(width, dtype=np.float64), float(step))
+
+
+@vcfx.compiled
+def _smoothed(power, width, step):
+    frames, bins = power.shape
     margin = int(width.max() / step) + 1
-    j = np.arange(1, margin + 1)
-    running = np.concatenate([power[:, j[::-1]], power, power[:, bins - 1 - j]], axis=1)  # |j| and 2 (bins - 1) - j
-    running *= step
-    np.cumsum(running, axis=1, out=running)
-
-    def read(offset_hz: np.ndarray) -> np.ndarray:  # running sum at each bin's frequency + offset_hz
-        position = margin - 0.5 + offset_hz / step  # of bin 0; every bin of a frame has the same fraction
-        first = position.astype(np.int64)
-        fraction = (position - first)[:, None]
-        out = np.empty(power.shape)
-        for a, b in _runs(first):
-            lower = running[a:b, first[a]:first[a] + bins]
-            part = out[a:b]
-            np.subtract(running[a:b, first[a] + 1:first[a] + bins + 1], lower, out=part)
-            part *= fraction[a:b]
-            part += lower
-        return out
-
-    out = read(width / 2)
-    out -= read(-width / 2)
-    out /= width[:, None]
+    running = np.empty(bins + 2 * margin)
+    out = np.empty_like(power)
+    for row in range(frames):
+        total = 0.0
+        for i in range(len(running)):
+            k = abs(i - margin)  # mirrored at 0 ...
+            if k >= bins:  # ... and at Nyquist
+                k = 2 * (bins - 1) - k
+            total += power[row, k] * step
+            running[i] = total
+        upper = margin - 0.5 + width[row] / 2 / step  # where bin 0's sum is read: every bin has the same fraction
+        lower = margin - 0.5 - width[row] / 2 / step
+        first_upper, first_lower = int(upper), int(lower)
+        upper -= first_upper
+        lower -= first_lower
+        for k in range(bins):
+            at = running[first_upper + k]
+            above = (running[first_upper + k + 1] - at) * upper + at
+            at = running[first_lower + k]
+            below = (running[first_lower + k + 1] - at) * lower + at
+            out[row, k] = (above - below) / width[row]
     return out
-
-
-def _runs(values: np.ndarray):
-    """(start, end) of each run of equal ``values``."""
-    edges = np.concatenate([[0], np.flatnonzero(np.diff(values)) + 1, [len(values)]]).tolist()
-    return zip(edges[:-1], edges[1:])
 
 
 def _liftered(log_power: np.ndarray, f0: np.ndarray, sample_rate: int, size: int) -> np.ndarray:

@@ -28,6 +28,8 @@ from functools import partial
 import numpy as np
 import scipy.fft
 
+import vcfx
+
 UNVOICED_F0_HZ = 500.0
 """Pulse rate in unvoiced frames (WORLD's ``kDefaultF0``)."""
 
@@ -86,15 +88,46 @@ def pulses(f0: np.ndarray, fft_size: int, sample_rate: int, period_ms: float, le
     coarse = np.append(coarse, 2 * coarse[-1] - coarse[-2])
     coarse_vuv = np.append(coarse_vuv, 2 * coarse_vuv[-1] - coarse_vuv[-2])
     frame_times = np.arange(len(coarse)) * (period_ms / 1000.0)
-    times = np.arange(length) / sample_rate
-    voiced = np.interp(times, frame_times, coarse_vuv) > 0.5
-    inst = np.where(voiced, np.interp(times, frame_times, coarse), UNVOICED_F0_HZ)
-    phase = np.fmod(np.cumsum(2.0 * np.pi * inst / sample_rate), 2.0 * np.pi)
-    index = np.flatnonzero(np.abs(np.diff(phase)) > np.pi)
-    before = phase[index] - 2.0 * np.pi
-    shift = -before / (phase[index + 1] - before)
+    index, before, after, voiced = _phase_wraps(frame_times, coarse, coarse_vuv, length, float(sample_rate))
+    before -= 2.0 * np.pi
+    shift = -before / (after - before)
     noise = np.append(np.diff(index), 0)
-    return Pulses(index, shift, voiced[index], noise)
+    return Pulses(index, shift, voiced, noise)
+
+
+@vcfx.compiled
+def _phase_wraps(frame_times, f0, voicing, length, sample_rate):
+    """Where the pulses fall: the samples after which the phase wraps, the phase there and after, and voicing there.
+
+    f0 and voicing are read linearly between frames at each sample (as
+    ``np.interp`` reads them, to the bit); the phase is summed sample by
+    sample and taken modulo 2 pi, as WORLD does.
+    """
+    index = np.empty(length, dtype=np.int64)
+    before = np.empty(length)
+    after = np.empty(length)
+    voiced = np.empty(length, dtype=np.bool_)
+    wraps = 0
+    total = previous = 0.0
+    was_voiced = False
+    j = 0
+    for i in range(length):
+        t = i / sample_rate
+        while j + 1 < len(frame_times) and frame_times[j + 1] <= t:
+            j += 1
+        if j == len(frame_times) - 1 or frame_times[j] == t:
+            v, hz = voicing[j], f0[j]
+        else:
+            span, into = frame_times[j + 1] - frame_times[j], t - frame_times[j]
+            v = (voicing[j + 1] - voicing[j]) / span * into + voicing[j]
+            hz = (f0[j + 1] - f0[j]) / span * into + f0[j]
+        total += 2.0 * np.pi * (hz if v > 0.5 else UNVOICED_F0_HZ) / sample_rate
+        phase = np.fmod(total, 2.0 * np.pi)
+        if i > 0 and abs(phase - previous) > np.pi:
+            index[wraps], before[wraps], after[wraps], voiced[wraps] = i - 1, previous, phase, was_voiced
+            wraps += 1
+        previous, was_voiced = phase, v > 0.5
+    return index[:wraps].copy(), before[:wraps].copy(), after[:wraps].copy(), voiced[:wraps].copy()
 
 
 def _minimum_phase(power: np.ndarray, size: int, delay: np.ndarray) -> np.ndarray:
@@ -216,27 +249,38 @@ def _unvoiced_frames(frames: np.ndarray, streams: np.ndarray, sp: np.ndarray, st
     power = np.clip(sp[np.minimum(frames, len(sp) - 1)], 0.0, np.inf)
     responses = scipy.fft.irfft(scipy.fft.rfft(noise.astype(np.float32), size, axis=1) * np.sqrt(power),
                                 size, axis=1)
-    at = lo[:, np.newaxis] + _placement(size)
-    first = int(at.min())
-    return first, np.bincount((at - first).ravel(), weights=responses.ravel())
+    return _overlap_added(responses, lo)
 
 
-def _placement(size: int) -> np.ndarray:
-    """Where a circular response's samples go, from the sample after its start: the first half on, the second before."""
-    return 1 + np.concatenate([np.arange(size // 2), np.arange(-size // 2, 0)])
+def _overlap_added(responses: np.ndarray, starts: np.ndarray) -> tuple[int, np.ndarray]:
+    """Circular responses (rows) added up, each placed at its start: (first sample, samples).
+
+    A response's first half follows its start (from the next sample on),
+    its second half, where a circular convolution wraps, comes before it.
+    """
+    half = responses.shape[1] // 2
+    first = int(starts.min()) + 1 - half
+    return first, _added(responses, starts - first + 1 - half, int(starts.max() - starts.min()) + responses.shape[1])
+
+
+@vcfx.compiled
+def _added(responses, offsets, length):
+    out = np.zeros(length)
+    size = responses.shape[1]
+    half = size // 2
+    for row in range(responses.shape[0]):
+        at = offsets[row]
+        for k in range(half):
+            out[at + half + k] += responses[row, k]
+            out[at + k] += responses[row, half + k]
+    return out
 
 
 def _voiced_pulses(batch: np.ndarray, number: int, train: Pulses, sp, ap, sample_rate, period_ms) -> tuple[int, np.ndarray]:
-    """One batch of voiced pulses overlap-added: (first sample, samples).
-
-    A response's first half follows its pulse (from the next sample on),
-    its second half, where a circular convolution wraps, comes before it.
-    """
+    """One batch of voiced pulses overlap-added: (first sample, samples)."""
     rng = np.random.default_rng([SEED, 1, number])
     responses = _voiced_responses(batch, train, sp, ap, sample_rate, period_ms, rng)
-    at = train.index[batch][:, np.newaxis] + _placement(responses.shape[1])
-    first = int(at.min())
-    return first, np.bincount((at - first).ravel(), weights=responses.ravel())
+    return _overlap_added(responses, train.index[batch])
 
 
 def synthesize(f0: np.ndarray, spectral_envelope: np.ndarray, aperiodicity: np.ndarray, sample_rate: int,
