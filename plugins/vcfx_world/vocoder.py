@@ -160,6 +160,21 @@ def _dc_remover(size: int) -> np.ndarray:
     return window / window.sum()
 
 
+@vcfx.compiled
+def _causal_without_dc(waves, dc_remover, gain):
+    """Periodic responses (rows, in place) cut to their first half, less :func:`_dc_remover` times their sum, scaled."""
+    half = waves.shape[1] // 2
+    for row in range(waves.shape[0]):
+        total = 0.0
+        for k in range(half):
+            total += waves[row, k]
+        for k in range(half):
+            waves[row, k] = (waves[row, k] - total * dc_remover[k]) * gain[row]
+        for k in range(half, waves.shape[1]):
+            waves[row, k] = -total * dc_remover[k] * gain[row]
+    return waves
+
+
 def _noise(rng: np.random.Generator, samples: np.ndarray) -> np.ndarray:
     """Rows of white noise, ``samples[k]`` long and zero-padded, each with its mean removed."""
     inside = np.arange(max(1, int(samples.max()))) < samples[:, np.newaxis]
@@ -194,10 +209,8 @@ def _voiced_responses(batch: np.ndarray, train: Pulses, sp, ap, sample_rate, per
     if len(periodic):
         harmonic = _minimum_phase(power[periodic] * (1.0 - ratio[periodic]) + SAFEGUARD, size,
                                   delay=train.shift[batch][periodic])
-        wave = scipy.fft.irfft(harmonic, size, axis=1)
-        wave[:, size // 2:] = 0.0
-        wave -= wave.sum(axis=1, keepdims=True) * _dc_remover(size)
-        wave *= np.sqrt(train.noise[batch][periodic])[:, np.newaxis]
+        wave = _causal_without_dc(scipy.fft.irfft(harmonic, size, axis=1), _dc_remover(size),
+                                  np.sqrt(train.noise[batch][periodic]))
         if len(periodic) == len(batch):
             out += wave
         else:
