@@ -120,16 +120,19 @@ def dc_corrected(power: np.ndarray, f0: np.ndarray, step: float) -> np.ndarray:
     Frames are rows; ``step`` is the bins' spacing in Hz. WORLD's
     ``DCCorrection``, for CheapTrick and D4C.
     """
-    limit = 2 + (f0 / step).astype(np.int64)  # WORLD corrects bins below limit - 1
-    i = np.arange(int(limit.max()) - 1)[None, :]
-    position = f0[:, None] / step - i
-    base = np.clip(position.astype(np.int64), 0, power.shape[1] - 2)
-    rows = np.arange(len(f0))[:, None]
-    low, high = power[rows, base], power[rows, base + 1]
-    replica = np.where(i < limit[:, None] - 1, low + (high - low) * (position - base), 0.0)
-    out = power.copy()
-    out[:, :i.shape[1]] += replica
+    out = np.array(power, dtype=np.float64)
+    _fold_below_f0(out, power.astype(np.float64, copy=False), np.asarray(f0, dtype=np.float64) / step)
     return out
+
+
+@vcfx.compiled
+def _fold_below_f0(out, power, f0_bins):
+    for row in range(len(f0_bins)):
+        for i in range(int(f0_bins[row]) + 1):  # WORLD corrects the bins below f0 and one more
+            position = f0_bins[row] - i
+            base = min(max(int(position), 0), power.shape[1] - 2)
+            low, high = power[row, base], power[row, base + 1]
+            out[row, i] += low + (high - low) * (position - base)
 
 
 def smoothed(power: np.ndarray, width: np.ndarray, step: float) -> np.ndarray:
