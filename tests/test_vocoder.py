@@ -53,8 +53,9 @@ def test_unvoiced_noise_has_pyworlds_level_and_spectrum(rate):
     _, sp, ap = features(rate, seconds=6.0)
     f0 = np.zeros(len(sp))
     ours, theirs = vocoder.synthesize(f0, sp, ap, rate, 5.0), pyworld.synthesize(f0, sp, ap, rate, frame_period=5.0)
-    assert abs(20 * np.log10(np.std(ours) / np.std(theirs))) < 0.3
-    # per octave band over 6 s; another draw of numpy's own noise differs from this one by up to 0.5 dB
+    # over 6 s the loudest frames decide the level: twelve draws of the noise put it -0.4 .. +0.5 dB from pyworld's
+    assert abs(20 * np.log10(np.std(ours) / np.std(theirs))) < 0.6
+    # per octave band over 6 s; another draw of numpy's own noise differs from this one by up to 0.8 dB
     assert np.abs(band_levels_db(ours, rate) - band_levels_db(theirs, rate)).max() < 1.0
     window = int(0.05 * rate)
     frames = len(ours) // window

@@ -36,13 +36,15 @@ def check_state(state: "WorldState", bins: int) -> None:
                                    f"declares it with WorldState.set_length")
         if len(f0) < 2:
             raise vcfx.EffectError(f"{where}: at least 2 frames are needed to synthesize, got {len(f0)}")
-        if not (np.isfinite(f0).all() and np.isfinite(sp).all() and np.isfinite(ap).all()):
+        # the extremes are NaN where any value is, and inf where any is
+        (f0_low, f0_high), (sp_low, sp_high), (ap_low, ap_high) = ((a.min(), a.max()) for a in (f0, sp, ap))
+        if not np.isfinite([f0_low, f0_high, sp_low, sp_high, ap_low, ap_high]).all():
             raise vcfx.EffectError(f"{where}: features contain NaN or inf")
-        if (f0 < 0).any() or (f0 >= nyquist).any():
-            raise vcfx.EffectError(f"{where}: f0 must lie in [0, {nyquist:g}) Hz, got {f0.min():g}..{f0.max():g}")
-        if (sp <= 0).any():
+        if f0_low < 0 or f0_high >= nyquist:
+            raise vcfx.EffectError(f"{where}: f0 must lie in [0, {nyquist:g}) Hz, got {f0_low:g}..{f0_high:g}")
+        if sp_low <= 0:
             raise vcfx.EffectError(f"{where}: the spectral envelope must be positive")
-        if (ap < 0).any() or (ap > 1).any():
+        if ap_low < 0 or ap_high > 1:
             raise vcfx.EffectError(f"{where}: aperiodicity must lie in [0, 1]")
 
 

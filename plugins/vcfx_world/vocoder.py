@@ -218,19 +218,24 @@ def _voiced_responses(batch: np.ndarray, train: Pulses, sp, ap, sample_rate, per
     return out
 
 
-def _unvoiced_noise(train: Pulses, length: int) -> np.ndarray:
-    """Two independent noises, nonzero where unvoiced pulses carry noise, each pulse's share with its mean removed."""
-    chosen = np.flatnonzero(~train.voiced & (train.noise > 0))
-    streams = np.zeros((2, length))
-    if not len(chosen):
+def _unvoiced_noise(starts: np.ndarray, ends: np.ndarray, lo: int, hi: int, rng: np.random.Generator) -> np.ndarray:
+    """Two independent noises over samples ``lo .. hi``, nonzero within the unvoiced pulses' shares ``starts .. ends``.
+
+    Each share that reaches into ``lo .. hi`` is drawn whole, and its mean
+    removed, as WORLD removes it from the noise of each pulse.
+    """
+    first, last = np.searchsorted(ends, lo, side="right"), np.searchsorted(starts, hi)
+    starts, sizes = starts[first:last], ends[first:last] - starts[first:last]
+    streams = np.zeros((2, hi - lo))
+    if not len(starts):
         return streams
-    sizes = train.noise[chosen]
     firsts = np.cumsum(sizes) - sizes
-    pulse = np.repeat(np.arange(len(chosen)), sizes)
-    at = train.index[chosen][pulse] + np.arange(int(sizes.sum())) - firsts[pulse]
-    draws = np.random.default_rng([SEED, 2]).standard_normal((2, len(at)))
+    pulse = np.repeat(np.arange(len(starts)), sizes)
+    at = starts[pulse] + np.arange(int(sizes.sum())) - firsts[pulse] - lo
+    draws = rng.standard_normal((2, len(at)))
     draws -= (np.add.reduceat(draws, firsts, axis=1) / sizes)[:, pulse]
-    streams[:, at] = draws
+    inside = (at >= 0) & (at < hi - lo)
+    streams[:, at[inside]] = draws[:, inside]
     return streams
 
 
@@ -241,24 +246,28 @@ def _frame_spans(frames: np.ndarray, step: float, length: int) -> tuple[np.ndarr
     return lo, hi
 
 
-def _unvoiced_frames(frames: np.ndarray, streams: np.ndarray, sp: np.ndarray, step: float) -> tuple[int, np.ndarray]:
+def _unvoiced_frames(frames: np.ndarray, number: int, shares: tuple[np.ndarray, np.ndarray], sp: np.ndarray,
+                     step: float, length: int) -> tuple[int, np.ndarray]:
     """The unvoiced noise around ``frames``, each through its frame's envelope: (first sample, samples).
 
     Frame ``f`` takes the noise within one frame of it, weighted by the
     square root of a triangle (the squares of neighbouring frames' weights
     add up to one), from one noise where ``f`` is even and the other where
-    odd. The power at any instant is thus the envelopes' power interpolated
-    linearly between frames, as WORLD's synthesis interpolates it at each
-    of its 500 pulses a second; one response per frame instead of per pulse.
+    odd (:func:`_unvoiced_noise` over the frames' samples, the ``number``-th
+    draw). The power at any instant is thus the envelopes' power
+    interpolated linearly between frames, as WORLD's synthesis interpolates
+    it at each of its 500 pulses a second; one response per frame instead
+    of per pulse.
     """
     size = 2 * (sp.shape[1] - 1)
-    length = streams.shape[1]
     lo, hi = _frame_spans(frames, step, length)
+    start = int(lo.min())
+    streams = _unvoiced_noise(*shares, start, int(hi.max()), np.random.default_rng([SEED, 2, number]))
     width = int((hi - lo).max())
     at = lo[:, np.newaxis] + np.arange(width)
     inside = at < hi[:, np.newaxis]
     weight = np.sqrt(np.clip(1.0 - np.abs(at / step - frames[:, np.newaxis]), 0.0, 1.0)) * inside
-    noise = streams[frames[:, np.newaxis] % 2, np.minimum(at, length - 1)] * weight
+    noise = streams[frames[:, np.newaxis] % 2, np.minimum(at, hi.max() - 1) - start] * weight
     power = np.clip(sp[np.minimum(frames, len(sp) - 1)], 0.0, np.inf)
     responses = scipy.fft.irfft(scipy.fft.rfft(noise.astype(np.float32), size, axis=1) * np.sqrt(power),
                                 size, axis=1)
@@ -322,16 +331,17 @@ def synthesize(f0: np.ndarray, spectral_envelope: np.ndarray, aperiodicity: np.n
     length = output_length(len(f0), sample_rate, period_ms)
     train = pulses(np.asarray(f0, dtype=np.float64), 2 * (sp.shape[1] - 1), sample_rate, period_ms, length)
     step = sample_rate * period_ms / 1000.0
-    streams = _unvoiced_noise(train, length)
-    covered = np.concatenate([[0], np.cumsum(np.any(streams != 0, axis=0))])
+    unvoiced = np.flatnonzero(~train.voiced & (train.noise > 0))
+    shares = (train.index[unvoiced], train.index[unvoiced] + train.noise[unvoiced])
     frames = np.arange(len(f0) + 1)
     lo, hi = _frame_spans(frames, step, length)
-    noisy = frames[covered[hi] > covered[lo]]
+    nearest = np.minimum(np.searchsorted(shares[1], lo, side="right"), len(unvoiced) - 1)
+    noisy = frames[(hi > lo) & (shares[0][nearest] < hi) & (shares[1][nearest] > lo)] if len(unvoiced) else frames[:0]
     voiced = np.flatnonzero(train.voiced)
     jobs = [partial(_voiced_pulses, voiced[b:b + PULSES_PER_BATCH], k, train, sp, ap, sample_rate, period_ms)
             for k, b in enumerate(range(0, len(voiced), PULSES_PER_BATCH))]
-    jobs += [partial(_unvoiced_frames, noisy[b:b + PULSES_PER_BATCH], streams, sp, step)
-             for b in range(0, len(noisy), PULSES_PER_BATCH)]
+    jobs += [partial(_unvoiced_frames, noisy[b:b + PULSES_PER_BATCH], k, shares, sp, step, length)
+             for k, b in enumerate(range(0, len(noisy), PULSES_PER_BATCH))]
     margin = 2 * (sp.shape[1] - 1)
     out = np.zeros(length + 2 * margin)
     for first, samples in mapper(lambda job: job(), jobs):
