@@ -86,13 +86,8 @@ def spectral_envelope(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate:
 def _batch(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int, size: int) -> np.ndarray:
     step = sample_rate / size  # Hz per bin
     half = matlab_round(1.5 * sample_rate / f0)
-    origin = matlab_round(t * sample_rate + 0.001)
-    k = np.arange(2 * int(half.max()) + 1)[None, :] - half[:, None]  # sample offset from the frame's centre
-    window = 0.5 * np.cos((np.pi / 1.5 / sample_rate) * (k * f0[:, None]).astype(np.float32)) + 0.5
-    window = np.where(k <= half[:, None], window, 0.0)
-    window /= np.sqrt(np.sum(window * window, axis=1, keepdims=True))
-    waveform = segments(x, origin - half, k.shape[1]) * window
-    waveform -= window * (waveform.sum(axis=1) / window.sum(axis=1))[:, None]
+    first = matlab_round(t * sample_rate + 0.001) - half
+    waveform = windowed(x, first, half, np.pi / 1.5 / sample_rate * f0, unit_energy=True)
     spectrum = scipy.fft.rfft(waveform.astype(np.float32), n=size, axis=1)
     power = (spectrum.real ** 2 + spectrum.imag ** 2).astype(np.float64) + (2 * half + 1)[:, None] * NOISE_POWER
     power = dc_corrected(power, f0, step)
@@ -101,17 +96,53 @@ def _batch(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int, size:
     return _liftered(np.log(power), f0, sample_rate, size)
 
 
-def segments(x: np.ndarray, first: np.ndarray, width: int) -> np.ndarray:
-    """Rows ``x[first[i]:first[i] + width]``, where samples before 0 and past the end repeat the first and last.
+def windowed(x: np.ndarray, first: np.ndarray, half: np.ndarray, step: np.ndarray, blackman: bool = False,
+             unit_energy: bool = False, dither: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Rows of ``x`` from ``first``, ``2 half + 1`` long, in a Hann (or Blackman) window, their weighted mean removed.
 
-    Each row is copied whole from a sliding view of the stretch the rows
-    span, several times faster than gathering sample by sample.
+    Samples before the signal and past its end repeat its first and last.
+    The window, centred on each row, is a sum of cosines of the phase
+    ``step`` (radians) advances per sample; with ``unit_energy`` it is
+    scaled to a sum of squares of 1. ``dither``, a noise track and where
+    each row starts in it, is added to the windowed samples. The rows are
+    zero-padded to the longest.
     """
-    a, b = int(first.min()), int(first.max()) + width
-    span = x[max(a, 0):min(b, len(x))]
-    if a < 0 or b > len(x):
-        span = np.pad(span, (max(0, -a), max(0, b - len(x))), mode="edge")
-    return np.lib.stride_tricks.sliding_window_view(span, width)[first - a]
+    noise, at = dither if dither is not None else (np.zeros(0), np.zeros(len(first), dtype=np.int64))
+    return _windowed_rows(x, first, half, step, 2 * int(half.max()) + 1, blackman, unit_energy, noise, at)
+
+
+@vcfx.compiled
+def _windowed_rows(x, first, half, step, width, blackman, unit_energy, noise, at):
+    out = np.zeros((len(first), width))
+    window = np.zeros(width)
+    for row in range(len(first)):
+        h = half[row]
+        # cos(k a) by the recurrence cos((k + 1) a) = 2 cos(a) cos(k a) - cos((k - 1) a)
+        turn = np.cos(step[row])
+        before, now = turn, 1.0
+        energy = 0.0
+        for k in range(h + 1):
+            if blackman:
+                value = 0.42 + 0.5 * now + 0.08 * (2.0 * now * now - 1.0)
+            else:
+                value = 0.5 + 0.5 * now
+            window[h + k] = window[h - k] = value
+            energy += value * value if k == 0 else 2.0 * value * value
+            before, now = now, 2.0 * turn * now - before
+        scale = 1.0 / np.sqrt(energy) if unit_energy else 1.0
+        weighted = total = 0.0
+        for j in range(2 * h + 1):
+            window[j] *= scale
+            value = x[min(max(first[row] + j, 0), len(x) - 1)] * window[j]
+            if len(noise):
+                value += noise[at[row] + j]
+            out[row, j] = value
+            weighted += value
+            total += window[j]
+        mean = weighted / total
+        for j in range(2 * h + 1):
+            out[row, j] -= window[j] * mean
+    return out
 
 
 def dc_corrected(power: np.ndarray, f0: np.ndarray, step: float) -> np.ndarray:

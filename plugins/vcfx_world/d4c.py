@@ -27,9 +27,7 @@ from functools import cache
 import numpy as np
 import scipy.fft
 
-import vcfx
-
-from .cheaptrick import dc_corrected, in_batches, matlab_round, smoothed
+from .cheaptrick import dc_corrected, in_batches, matlab_round, smoothed, windowed
 
 FLOOR_F0_HZ = 47.0
 """Lowest f0 D4C analyses at (WORLD's ``kFloorF0D4C``); lower frames are analysed at it."""
@@ -120,42 +118,8 @@ def _windowed(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int, bl
     """Each frame in a window four periods long (Hann, or Blackman), its weighted mean removed; zero-padded rows."""
     half = matlab_round(2.0 * sample_rate / f0)
     first = matlab_round(t * sample_rate + 0.001) - half
-    width = 2 * int(half.max()) + 1
-    return _windowed_rows(x, _dither_track(width), first, half, np.pi / 2.0 / sample_rate * f0, width, blackman)
-
-
-@vcfx.compiled
-def _windowed_rows(x, dither, first, half, step, width, blackman):
-    """Rows of ``x`` from ``first``, ``2 half + 1`` long (the ends repeated past the signal's), windowed, dithered.
-
-    The window is a sum of cosines of the phase ``step`` advances per
-    sample (a quarter of f0's), 0 at the window's centre; its cosines come
-    from the recurrence ``cos((k + 1) a) = 2 cos(a) cos(k a) - cos((k - 1) a)``.
-    """
-    out = np.zeros((len(first), width))
-    window = np.zeros(width)
-    for row in range(len(first)):
-        h = half[row]
-        turn = np.cos(step[row])
-        before, now = turn, 1.0  # cos(-a), cos(0)
-        for k in range(h + 1):
-            if blackman:
-                value = 0.42 + 0.5 * now + 0.08 * (2.0 * now * now - 1.0)
-            else:
-                value = 0.5 + 0.5 * now
-            window[h + k] = window[h - k] = value
-            before, now = now, 2.0 * turn * now - before
-        weighted = total = 0.0
-        for j in range(2 * h + 1):
-            sample = x[min(max(first[row] + j, 0), len(x) - 1)]
-            value = sample * window[j] + dither[first[row] % NOISE_TRACK + j]
-            out[row, j] = value
-            weighted += value
-            total += window[j]
-        mean = weighted / total
-        for j in range(2 * h + 1):
-            out[row, j] -= window[j] * mean
-    return out
+    return windowed(x, first, half, np.pi / 2.0 / sample_rate * f0, blackman=blackman,
+                    dither=(_dither_track(2 * int(half.max()) + 1), first % NOISE_TRACK))
 
 
 def _centroid(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int, size: int) -> np.ndarray:
