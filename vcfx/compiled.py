@@ -14,11 +14,12 @@ from __future__ import annotations
 import functools
 import os
 import threading
+import types
 from typing import Any, Callable
 
 __all__ = ["compiled"]
 
-_compiling = threading.Lock()
+_compiling = threading.RLock()
 
 
 def compiled(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -28,8 +29,9 @@ def compiled(fn: Callable[..., Any]) -> Callable[..., Any]:
     ----------
     fn : callable
         A function numba's ``njit`` compiles: loops over arrays, no Python
-        objects. Called with arrays of one dtype and layout, it is compiled
-        once; each new combination compiles again.
+        objects. It may call other functions marked :func:`compiled`.
+        Called with arrays of one dtype and layout, it is compiled once;
+        each new combination compiles again.
 
     Returns
     -------
@@ -49,18 +51,32 @@ def compiled(fn: Callable[..., Any]) -> Callable[..., Any]:
     >>> total(np.arange(4.0))
     6.0
     """
-    machine_code = None
+    made = []
+
+    def machine_code() -> Any:
+        if not made:
+            with _compiling:
+                if not made:
+                    made.append(_compile(fn))
+        return made[0]
 
     @functools.wraps(fn)
     def call(*args: Any) -> Any:
-        nonlocal machine_code
-        if machine_code is None:
-            with _compiling:
-                if machine_code is None:
-                    import numba
+        return machine_code()(*args)
 
-                    on_disk = os.path.isfile(fn.__code__.co_filename)  # not typed in at a prompt
-                    machine_code = numba.njit(cache=on_disk, nogil=True)(fn)
-        return machine_code(*args)
-
+    call.machine_code = machine_code
     return call
+
+
+def _compile(fn: Callable[..., Any]) -> Any:
+    """numba's dispatcher of ``fn``, which sees the compiled functions it calls as theirs."""
+    import numba
+
+    names = dict(fn.__globals__)
+    for name in fn.__code__.co_names:
+        if hasattr(names.get(name), "machine_code"):
+            names[name] = names[name].machine_code()
+    target = types.FunctionType(fn.__code__, names, fn.__name__, fn.__defaults__, fn.__closure__)
+    target.__qualname__ = fn.__qualname__
+    on_disk = os.path.isfile(fn.__code__.co_filename)  # not typed in at a prompt
+    return numba.njit(cache=on_disk, nogil=True)(target)

@@ -6,7 +6,6 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
-import pyworld
 import soxr
 
 import vcfx
@@ -14,6 +13,7 @@ import vcfx
 from . import cheaptrick, d4c
 from .f0 import dio_speed, settle_voicing, track_f0, tracking_signal
 from .features import WorldFeatures
+from .stonemask import stonemask
 
 F0_METHODS = ("dio", "harvest")
 
@@ -247,7 +247,7 @@ def track_channels(xs: list[np.ndarray], sample_rate: int, opts: dict[str, Any])
     spans = [(c, a, b) for c, n in enumerate(counts) for a, b in blocks(n, period)]
     def refine(c: int, a: int, b: int) -> np.ndarray:
         f0, t = tracks[c]
-        return pyworld.stonemask(xs[c], np.ascontiguousarray(f0[a:b]), np.ascontiguousarray(t[a:b]), sample_rate)
+        return stonemask(xs[c], f0[a:b], t[a:b], sample_rate)
 
     refined = vcfx.thread_map(refine, *zip(*spans))
     return [(np.concatenate([r for (cc, _, _), r in zip(spans, refined) if cc == c]), t)
