@@ -216,33 +216,30 @@ def _digest(*arrays: np.ndarray) -> str:
     return h.hexdigest()
 
 
-ROW_BLOCK = 64
-"""Output frames :func:`_interpolate_rows` makes at a time, so that the rows it reads stay in the processor's cache."""
-
-
 def _interpolate_rows(values: np.ndarray, i0: np.ndarray, w: np.ndarray, log: bool = False) -> np.ndarray:
     """Rows ``i0 + w`` of ``values``, linearly interpolated (``i0`` + 1 past the end reads the last row).
 
     With ``log``, the natural logs of the values (at least 1e-300) are
-    interpolated and the result exponentiated. Output rows are made
-    :data:`ROW_BLOCK` at a time, the logs taken of just the rows they read.
+    interpolated and the result exponentiated; the logs are taken of just
+    the rows read.
     """
     values = np.asarray(values, dtype=np.float64)
-    i1 = np.minimum(i0 + 1, len(values) - 1)
-    out = np.empty((len(i0), values.shape[1]))
-    rise = np.empty((min(len(i0), ROW_BLOCK), values.shape[1]))
-    for j in range(0, len(i0), ROW_BLOCK):
-        rows = slice(j, j + ROW_BLOCK)
-        inputs, first, second = _log_rows(values, i0[rows], i1[rows]) if log else (values, i0[rows], i1[rows])
-        block = out[rows]
-        up = rise[:len(block)]
-        np.take(inputs, first, axis=0, out=block, mode="clip")  # mode "raise" would copy through a buffer
-        np.take(inputs, second, axis=0, out=up, mode="clip")
-        up -= block
-        up *= w[rows, np.newaxis]
-        block += up
-        if log:
-            np.exp(block, out=block)
+    first = np.asarray(i0, dtype=np.int64)
+    second = np.minimum(first + 1, len(values) - 1)
+    if log:
+        values, first, second = _log_rows(values, first, second)
+    out = _between_rows(values, first, second, np.asarray(w, dtype=np.float64))
+    return np.exp(out, out=out) if log else out
+
+
+@vcfx.compiled
+def _between_rows(values, first, second, w):
+    out = np.empty((len(first), values.shape[1]))
+    last = len(values) - 1
+    for row in range(len(first)):
+        a, b = min(first[row], last), min(second[row], last)
+        for k in range(values.shape[1]):
+            out[row, k] = values[a, k] + (values[b, k] - values[a, k]) * w[row]
     return out
 
 
