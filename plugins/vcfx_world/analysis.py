@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from typing import Any
 
@@ -190,7 +191,7 @@ def _d4c_rows(x, f0, t, sample_rate: int, opts: dict[str, Any], low: tuple[np.nd
 
 
 TRACK_PIECE_S = 3.0
-"""DIO tracks a channel in pieces about this long, on all cores (fixed by the duration alone, like :data:`BLOCK_S`)."""
+"""DIO tracks a channel in pieces at most this long, on all cores (fixed by the duration alone, like :data:`BLOCK_S`)."""
 
 TRACK_MARGIN_S = 0.25
 """Signal given to DIO on either side of a piece (on real speech 0.1 s already gives the whole channel's frames)."""
@@ -205,7 +206,7 @@ def _dio_pieces(frames: int, sample_rate: int, period_ms: float) -> list[tuple[i
     """
     step = Fraction(sample_rate) * Fraction(period_ms).limit_denominator(1000) / 1000
     align = next((k for k in range(1, 1025) if (k * step) % dio_speed(sample_rate) == 0), 0)
-    pieces = round(frames * period_ms / 1000 / TRACK_PIECE_S)
+    pieces = math.ceil(frames * period_ms / 1000 / TRACK_PIECE_S)
     if pieces < 2 or not align:
         return [(0, frames, 0, frames)]
     margin = align * -(-round(1000 * TRACK_MARGIN_S / period_ms) // align)
@@ -216,7 +217,7 @@ def _dio_pieces(frames: int, sample_rate: int, period_ms: float) -> list[tuple[i
 def track_channels(xs: list[np.ndarray], sample_rate: int, opts: dict[str, Any]) -> list[tuple[np.ndarray, np.ndarray]]:
     """f0 (refined by StoneMask where DIO tracked it; 0 unvoiced) and frame times of every channel, on all cores.
 
-    DIO tracks each channel in pieces of about :data:`TRACK_PIECE_S` with
+    DIO tracks each channel in pieces of at most :data:`TRACK_PIECE_S` with
     :data:`TRACK_MARGIN_S` of signal on either side. DIO looks at a few
     periods around each frame, so the pieces give the frames the whole
     channel gives (on real speech, the same frames voiced and f0 within
