@@ -178,7 +178,7 @@ WORLD_STAGES = ("dio", "harvest", "stonemask")
 def world_stages(path, repeat):
     """CPU time of each WORLD stage, on one thread, per second of audio."""
     from vcfx.parallel import single_threaded
-    from vcfx_world import cheaptrick, d4c, domain, f0, vocoder
+    from vcfx_world import cheaptrick, d4c, domain, f0, stonemask, vocoder
 
     spent = collections.defaultdict(float)
 
@@ -196,7 +196,8 @@ def world_stages(path, repeat):
         return owner, name, real
 
     patched = [timed(pyworld, n, n) for n in WORLD_STAGES]
-    patched += [timed(cheaptrick, "spectral_envelope", "cheaptrick"), timed(d4c, "aperiodicity", "d4c"),
+    patched += [timed(stonemask, "refine", "stonemask"),
+                timed(cheaptrick, "spectral_envelope", "cheaptrick"), timed(d4c, "aperiodicity", "d4c"),
                 timed(vocoder, "synthesize", "synthesis (vocoder)"), timed(f0, "periodicity", "periodicity"),
                 timed(domain.WorldDomain, "analyze", "analysis"), timed(domain.WorldDomain, "synthesize", "synthesis")]
     tasks = {
@@ -218,7 +219,7 @@ def world_stages(path, repeat):
                         fx(voice)
                     total = (time.thread_time() - start) / repeat
                 per = {k: v / repeat for k, v in spent.items()}
-                own = ("cheaptrick", "d4c", "synthesis (vocoder)", "periodicity")
+                own = ("cheaptrick", "d4c", "synthesis (vocoder)", "periodicity")  # vcfx's StoneMask counts as "stonemask"
                 stages = sum(per.get(n, 0.0) for n in (*WORLD_STAGES, *own))
                 per["vcfx's own work (the rest)"] = total - stages
                 print(f"{task}, {voice.sample_rate} Hz, {voice.duration_s:.2f} s: "

@@ -5,7 +5,7 @@ import pytest
 import pyworld
 
 import vcfx
-from vcfx_world.stonemask import stonemask
+from vcfx_world.stonemask import refine
 
 TOLERANCE = 1e-11
 """Relative difference allowed from pyworld's f0: the spectra at eight bins are sums here, FFTs there (seen: 2e-12)."""
@@ -29,7 +29,7 @@ def test_f0_is_pyworlds_on_a_synthetic_voice(rate):
     x = voice.audio.samples[0].astype(np.float64)
     f0, t = guesses(x, rate)
     f0[:4] = [0.0, -5.0, 40.0, rate / 12.0 + 1.0]  # StoneMask refuses all four
-    ours, theirs = stonemask(x, f0, t, rate), pyworld.stonemask(x, f0, t, rate)
+    ours, theirs = refine(x, f0, t, rate), pyworld.stonemask(x, f0, t, rate)
     np.testing.assert_allclose(ours, theirs, rtol=TOLERANCE, atol=0)
     assert (ours[:4] == 0).all() and (ours[4:] > 0).all()
 
@@ -39,5 +39,5 @@ def test_f0_is_pyworlds_on_real_speech_at_any_frame_time(speech_path, rate):
     x = vcfx.load(speech_path, sample_rate=rate, mono=True).samples[0].astype(np.float64)
     f0, t = guesses(x, rate)
     t = t + np.random.default_rng(0).uniform(-0.01, 0.01, len(t))  # between samples, before 0, past the end
-    ours, theirs = stonemask(x, f0, t, rate), pyworld.stonemask(x, f0, t, rate)
+    ours, theirs = refine(x, f0, t, rate), pyworld.stonemask(x, f0, t, rate)
     np.testing.assert_allclose(ours, theirs, rtol=TOLERANCE, atol=0)

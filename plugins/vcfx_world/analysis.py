@@ -11,10 +11,9 @@ import soxr
 
 import vcfx
 
-from . import cheaptrick, d4c
+from . import cheaptrick, d4c, stonemask
 from .f0 import dio_speed, settle_voicing, track_f0, tracking_signal
 from .features import WorldFeatures
-from .stonemask import stonemask
 
 F0_METHODS = ("dio", "harvest")
 
@@ -248,7 +247,7 @@ def track_channels(xs: list[np.ndarray], sample_rate: int, opts: dict[str, Any])
     spans = [(c, a, b) for c, n in enumerate(counts) for a, b in blocks(n, period)]
     def refine(c: int, a: int, b: int) -> np.ndarray:
         f0, t = tracks[c]
-        return stonemask(xs[c], f0[a:b], t[a:b], sample_rate)
+        return stonemask.refine(xs[c], f0[a:b], t[a:b], sample_rate)
 
     refined = vcfx.thread_map(refine, *zip(*spans))
     return [(np.concatenate([r for (cc, _, _), r in zip(spans, refined) if cc == c]), t)

@@ -10,7 +10,7 @@ import soxr
 
 import vcfx
 
-from .stonemask import stonemask
+from . import stonemask
 
 DIO_RATE_HZ = 7000
 """DIO tracks f0 on the signal decimated to about this rate (its ``speed``).
@@ -166,7 +166,7 @@ def raise_octave_errors(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rat
         return f0, at_f0
     f0 = f0.copy()
     times = np.ascontiguousarray(t[doubled])
-    f0[doubled] = stonemask(x, 2 * f0[doubled], times, sample_rate)
+    f0[doubled] = stonemask.refine(x, 2 * f0[doubled], times, sample_rate)
     at_f0[doubled] = periodicity(x, f0[doubled], times, sample_rate, floor)
     return f0, at_f0
 
@@ -248,7 +248,7 @@ def _stonemasked(x, f0, t, sample_rate: int, floor: float, ceil: float) -> np.nd
     on = np.flatnonzero(f0 > 0)
     if len(on):
         parts = np.array_split(on, max(1, min(vcfx.threads(), len(on) // STONEMASK_FRAMES)))
-        refined = vcfx.thread_map(lambda part: stonemask(x, f0[part], t[part], sample_rate), parts)
+        refined = vcfx.thread_map(lambda part: stonemask.refine(x, f0[part], t[part], sample_rate), parts)
         f0[on] = np.concatenate(refined)
     return np.where((f0 >= floor) & (f0 <= ceil), f0, 0.0)
 

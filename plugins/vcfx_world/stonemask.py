@@ -33,7 +33,7 @@ RECURRENCE = 32
 """Samples between exact values of the window's cosine; in between it is rotated step by step."""
 
 
-def stonemask(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int) -> np.ndarray:
+def refine(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int) -> np.ndarray:
     """``pyworld.stonemask(x, f0, t, sample_rate)``: f0 (Hz, 0 unvoiced) refined at times ``t`` (s).
 
     Frames with f0 at most :data:`FLOOR_HZ` or above ``sample_rate / 12``
