@@ -246,6 +246,17 @@ def _frame_spans(frames: np.ndarray, step: float, length: int) -> tuple[np.ndarr
     return lo, hi
 
 
+def _noisy_frames(frames: int, shares: tuple[np.ndarray, np.ndarray], step: float, length: int) -> np.ndarray:
+    """The frames whose samples (:func:`_frame_spans`) reach into a share of unvoiced noise (``starts``, ``ends``)."""
+    starts, ends = shares
+    every = np.arange(frames)
+    if not len(starts):
+        return every[:0]
+    lo, hi = _frame_spans(every, step, length)
+    nearest = np.minimum(np.searchsorted(ends, lo, side="right"), len(ends) - 1)  # the first share ending after lo
+    return every[(hi > lo) & (starts[nearest] < hi) & (ends[nearest] > lo)]
+
+
 def _unvoiced_frames(frames: np.ndarray, number: int, shares: tuple[np.ndarray, np.ndarray], sp: np.ndarray,
                      step: float, length: int) -> tuple[int, np.ndarray]:
     """The unvoiced noise around ``frames``, each through its frame's envelope: (first sample, samples).
@@ -333,10 +344,7 @@ def synthesize(f0: np.ndarray, spectral_envelope: np.ndarray, aperiodicity: np.n
     step = sample_rate * period_ms / 1000.0
     unvoiced = np.flatnonzero(~train.voiced & (train.noise > 0))
     shares = (train.index[unvoiced], train.index[unvoiced] + train.noise[unvoiced])
-    frames = np.arange(len(f0) + 1)
-    lo, hi = _frame_spans(frames, step, length)
-    nearest = np.minimum(np.searchsorted(shares[1], lo, side="right"), len(unvoiced) - 1)
-    noisy = frames[(hi > lo) & (shares[0][nearest] < hi) & (shares[1][nearest] > lo)] if len(unvoiced) else frames[:0]
+    noisy = _noisy_frames(len(f0) + 1, shares, step, length)
     voiced = np.flatnonzero(train.voiced)
     jobs = [partial(_voiced_pulses, voiced[b:b + PULSES_PER_BATCH], k, train, sp, ap, sample_rate, period_ms)
             for k, b in enumerate(range(0, len(voiced), PULSES_PER_BATCH))]
