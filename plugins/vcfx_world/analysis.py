@@ -177,9 +177,15 @@ def unanalysed_aperiodicity(frames: int, sample_rate: int, opts: dict[str, Any])
 
 def interpolate_between(ap: np.ndarray, f0: np.ndarray) -> np.ndarray:
     """``ap`` with each of the :func:`interpolated_frames` the mean of its neighbours (in place)."""
-    mid = np.flatnonzero(interpolated_frames(f0))
-    ap[mid] = 0.5 * (ap[mid - 1] + ap[mid + 1])
+    _mean_of_neighbours(ap, np.flatnonzero(interpolated_frames(f0)))
     return ap
+
+
+@vcfx.compiled
+def _mean_of_neighbours(rows, which):
+    for row in which:
+        for k in range(rows.shape[1]):
+            rows[row, k] = 0.5 * (rows[row - 1, k] + rows[row + 1, k])
 
 
 def _d4c_rows(x, f0, t, sample_rate: int, opts: dict[str, Any], low: tuple[np.ndarray, int] | None) -> np.ndarray:
