@@ -9,7 +9,7 @@ amplitude-weighted mean is a first estimate, and the same read at six
 harmonics of that estimate is the result (kept only within 20 % of the
 f0 given). WORLD computes both spectra with full FFTs four times longer
 than the window; here only the eight bins read are computed, as direct
-sums, which gives the same numbers to rounding (1e-12 of f0) in a
+sums, which gives the same f0 to rounding (within 1e-11 of it) in a
 fraction of the time.
 """
 
@@ -27,7 +27,6 @@ LOG_2 = 0.69314718055994529
 
 SAFEGUARD = 1e-12
 """WORLD's ``kMySafeGuardMinimum``, added to the weights' sum."""
-
 
 RECURRENCE = 32
 """Samples between exact values of the window's cosine; in between it is rotated step by step."""
