@@ -211,7 +211,7 @@ def _dio_pieces(frames: int, sample_rate: int, period_ms: float) -> list[tuple[i
     """
     step = Fraction(sample_rate) * Fraction(period_ms).limit_denominator(1000) / 1000
     align = next((k for k in range(1, 1025) if (k * step) % dio_speed(sample_rate) == 0), 0)
-    pieces = math.ceil(frames * period_ms / 1000 / TRACK_PIECE_S)
+    pieces = math.ceil((frames - 1) * period_ms / 1000 / TRACK_PIECE_S)  # frames span (frames - 1) periods
     if pieces < 2 or not align:
         return [(0, frames, 0, frames)]
     margin = align * -(-round(1000 * TRACK_MARGIN_S / period_ms) // align)
