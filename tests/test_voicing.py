@@ -105,9 +105,12 @@ def test_a_syllable_the_tracker_misses_whole_is_voiced():
     assert np.abs(1200 * np.log2(f0[syllable] / judged)).max() < 50
 
 
-def test_frames_knocked_off_the_contour_are_put_back(syllables, track):
-    """Single frames 3-5 semitones off inside voiced stretches, as a tracker leaves them, go back to the contour."""
-    from vcfx_world.f0 import mend_jumps, periodicity, tracking_signal
+def knock_off(syllables, track, cents):
+    """Twelve inner frames of the voice's track moved by ``cents`` (in turn), on the tracking signal.
+
+    Returns the signal, its rate, the frame times, the track, the frames moved, the moved track and its periodicity.
+    """
+    from vcfx_world.f0 import periodicity, tracking_signal
 
     f0, t = track
     x, rate = tracking_signal(np.ascontiguousarray(syllables.audio.samples[0], dtype=np.float64), 22050)
@@ -115,28 +118,28 @@ def test_frames_knocked_off_the_contour_are_put_back(syllables, track):
     inner = np.flatnonzero(voiced[:-4] & voiced[1:-3] & voiced[2:-2] & voiced[3:-1] & voiced[4:]) + 2
     hit = inner[:: max(1, len(inner) // 12)][:12]
     knocked = f0.copy()
-    knocked[hit] *= np.exp2(np.resize([-5, 4, -3], len(hit)) / 12)
-    at_f0 = periodicity(x, knocked, t, rate, OPTS["f0_floor_hz"])
+    knocked[hit] *= np.exp2(np.resize(cents, len(hit)) / 1200)
+    return x, rate, t, f0, hit, knocked, periodicity(x, knocked, t, rate, OPTS["f0_floor_hz"])
+
+
+def test_frames_knocked_off_the_contour_are_put_back(syllables, track):
+    """Single frames 3-5 semitones off inside voiced stretches, as a tracker leaves them, go back to the contour."""
+    from vcfx_world.f0 import mend_jumps
+
+    x, rate, t, f0, hit, knocked, at_f0 = knock_off(syllables, track, [-500, 400, -300])
     mended, _ = mend_jumps(x, knocked, t, rate, OPTS, at_f0)
     error = np.abs(1200 * np.log2(mended[hit] / syllables.f0_at(t[hit])))
     assert error.max() <= 20.0, (t[hit], error)
-    others = voiced.copy()
+    others = f0 > 0
     others[hit] = False
     assert np.array_equal(mended[others], f0[others])  # frames on the contour are left as they were
 
 
 def test_frames_left_tens_of_cents_off_are_put_where_the_voice_repeats(syllables, track):
     """Frames 40-80 cents off the contour, as StoneMask leaves some after a fast rise, go back to within 15 cents."""
-    from vcfx_world.f0 import periodicity, settle_on_peaks, tracking_signal
+    from vcfx_world.f0 import settle_on_peaks
 
-    f0, t = track
-    x, rate = tracking_signal(np.ascontiguousarray(syllables.audio.samples[0], dtype=np.float64), 22050)
-    voiced = f0 > 0
-    inner = np.flatnonzero(voiced[:-4] & voiced[1:-3] & voiced[2:-2] & voiced[3:-1] & voiced[4:]) + 2
-    hit = inner[:: max(1, len(inner) // 12)][:12]
-    knocked = f0.copy()
-    knocked[hit] *= np.exp2(np.resize([-80, 60, -40, 50], len(hit)) / 1200)
-    at_f0 = periodicity(x, knocked, t, rate, OPTS["f0_floor_hz"])
+    x, rate, t, _, hit, knocked, at_f0 = knock_off(syllables, track, [-80, 60, -40, 50])
     settled, _ = settle_on_peaks(x, knocked, t, rate, OPTS, at_f0)
     error = np.abs(1200 * np.log2(settled[hit] / syllables.f0_at(t[hit])))
     assert error.max() <= 15.0, (t[hit], error)
