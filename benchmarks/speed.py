@@ -15,7 +15,8 @@ built-in example voice.
 With ``--stages`` it prints instead where the WORLD domain's time goes:
 CPU seconds per second of audio in each stage (pyworld's DIO and StoneMask, vcfx's CheapTrick and D4C, the
 vocoder's synthesis, periodicity) and in vcfx's own work, on one thread, for ``pitch_shift`` and the
-``voice_changer`` preset at 22.05 and 44.1 kHz. CPU time of the one thread is counted, so a busy
+``voice_changer`` preset at 22.05 and 44.1 kHz; ``settle_on_peaks`` is shown whole (its periodicity and
+StoneMask calls included) and not added to the stages. CPU time of the one thread is counted, so a busy
 machine changes these numbers less than the wall-clock table.
 
 With ``--world`` it prints instead vcfx's CheapTrick, D4C and synthesis
@@ -199,6 +200,7 @@ def world_stages(path, repeat):
     patched += [timed(stonemask, "refine", "stonemask"),
                 timed(cheaptrick, "spectral_envelope", "cheaptrick"), timed(d4c, "aperiodicity", "d4c"),
                 timed(vocoder, "synthesize", "synthesis (vocoder)"), timed(f0, "periodicity", "periodicity"),
+                timed(f0, "settle_on_peaks", "settle_on_peaks (all of it)"),
                 timed(domain.WorldDomain, "analyze", "analysis"), timed(domain.WorldDomain, "synthesize", "synthesis")]
     tasks = {
         "pitch_shift +4": lambda: vcfx.effect("pitch_shift", semitones=4),
