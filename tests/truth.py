@@ -103,6 +103,27 @@ def log_f0_spread(before: vcfx.Audio, after: vcfx.Audio, time_scale: float = 1.0
             "frames": int(both.sum())}
 
 
+def subharmonic_db(audio: vcfx.Audio, f0_hz: float, harmonics: int = 7) -> float:
+    """Energy halfway between the harmonics of ``f0_hz`` against the energy at them, in dB (first channel).
+
+    For a steady voice: one Hann-windowed spectrum of the whole signal,
+    energy summed within 10 % of ``f0_hz`` around each of the first
+    ``harmonics`` multiples and around each half-integer multiple below
+    them (``f0_hz / 2`` first). A voice periodic at ``f0_hz`` has nothing
+    between its harmonics; noise, and a cycle repeated every other period
+    (a fundamental an octave below), show up there.
+    """
+    x = audio.samples[0].astype(np.float64)
+    power = np.abs(np.fft.rfft(x * np.hanning(len(x)))) ** 2
+    freqs = np.fft.rfftfreq(len(x), 1.0 / audio.sample_rate)
+
+    def around(multiples):
+        return sum(power[np.abs(freqs - m * f0_hz) < 0.1 * f0_hz].sum() for m in multiples)
+
+    between = around(np.arange(harmonics) + 0.5)
+    return float(10 * np.log10(between / around(np.arange(1, harmonics + 1))))
+
+
 AGREE_CENTS = 50.0
 """Praat and pYIN agree on a frame when both call it voiced and their f0 differ by less than this."""
 

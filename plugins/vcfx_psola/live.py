@@ -17,8 +17,9 @@ as the input received so far allows:
    analysed frames, so ``pitch_variance`` finds its centre over that
    window: a running estimate.
 4. **Output marks** one target period apart, each overlap-adding the
-   Hann-windowed two-period grain of the nearest analysis mark, read
-   ``formant_ratio`` times as fast. The output gets its input's level
+   Hann-windowed two-period grain of the nearest analysis mark (no wider
+   than two target periods), read ``formant_ratio`` times as fast, as
+   offline (:func:`vcfx_psola.overlap_add.overlap_add`). The output gets its input's level
    through running mean squares (:data:`LEVEL_TIME_S`), where the
    offline domain matches the RMS of the whole.
 
@@ -353,12 +354,13 @@ class PsolaLive(vcfx.LiveProcessor):
             if a + period > self.t:
                 return
             ratio = self._f0_at(self.ratio, m)
-            self._grain(m, a, period, ratio)
             f = self._f0_at(self.target, m)
-            self.next_out += self.sr / f if f > 0 else self.unvoiced
+            spacing = self.sr / f if f > 0 else self.unvoiced
+            self._grain(m, a, min(period / ratio, spacing) if f > 0 else period / ratio, ratio)
+            self.next_out += spacing
 
-    def _grain(self, m: int, a: int, period: int, ratio: float) -> None:
-        half = min(period / ratio, float(self.pmax))
+    def _grain(self, m: int, a: int, half: float, ratio: float) -> None:
+        half = min(half, float(self.pmax))
         reach = int(math.ceil(half))
         offsets = np.arange(-reach, reach + 1)
         window = grain_window(offsets, half)

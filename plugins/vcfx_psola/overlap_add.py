@@ -23,8 +23,8 @@ def grain_window(offsets: np.ndarray, half: np.ndarray | float) -> np.ndarray:
     return 0.5 + 0.5 * np.cos((np.pi * np.clip(offsets / half, -1.0, 1.0)).astype(np.float32))
 
 
-def output_marks(state: PsolaState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Output mark positions (samples), the index of the analysis mark each copies, and the input position it reads.
+def output_marks(state: PsolaState) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Output mark positions (samples), the index of the analysis mark each copies, the input position it reads, and the target period there.
 
     A voiced output mark reads the grain around its nearest analysis mark,
     so grains start on a glottal pulse; an unvoiced one reads the input at
@@ -42,16 +42,24 @@ def output_marks(state: PsolaState) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     nearest = np.where(np.abs(state.marks[left] - source) <= np.abs(state.marks[right] - source), left, right)
     if len(state.marks) == 1:
         nearest = np.zeros(len(out), dtype=int)
-    unvoiced = state.f0[frame_of(out, starts)] <= 0
-    return out, np.where(unvoiced, -1, nearest), np.rint(source).astype(int)
+    f0 = state.f0[frame_of(out, starts)]
+    unvoiced = f0 <= 0
+    period = state.sample_rate / np.where(unvoiced, np.inf, f0)
+    return out, np.where(unvoiced, -1, nearest), np.rint(source).astype(int), period
 
 
 def overlap_add(state: PsolaState, channels: np.ndarray) -> np.ndarray:
     """Output samples of ``channels`` (indices into ``state.samples``), shape ``(len(channels), state.frames)``.
 
-    Each voiced grain is two of its analysis periods of input around its
-    mark under a Hann window; each unvoiced one is 20 ms of input around the
-    position the time map gives (:func:`output_marks`). With a formant ratio ``r`` the grains come from the input
+    Each voiced grain is input around its analysis mark under a Hann window
+    two periods wide: two analysis periods, or two target periods where
+    those are shorter (where the pitch goes up), as Praat's overlap-add
+    cuts its grains. Longer grains would overlap more than two at a time,
+    copies of one glottal cycle less than a period apart, and their sum
+    cancels what the cycle's first harmonic carries: vowels whose first
+    formant sits near f0 lost 10-16 dB an octave up. Each unvoiced grain is
+    20 ms of input around the position the time map gives
+    (:func:`output_marks`). With a formant ratio ``r`` the grains come from the input
     resampled to play ``r`` times as fast (as Praat's "Change gender"
     resamples the sound): a grain lasts ``1 / r`` as long and its spectrum,
     the formants, moves up by ``r``, while the output marks keep the pitch.
@@ -60,10 +68,10 @@ def overlap_add(state: PsolaState, channels: np.ndarray) -> np.ndarray:
     x = state.samples[channels]
     if r != 1.0:
         x = np.ascontiguousarray(soxr.resample(x.T, state.sample_rate, state.sample_rate / r).T)
-    out_marks, src, source = output_marks(state)
+    out_marks, src, source, target = output_marks(state)
     unvoiced_half = round(UNVOICED_SPACING_S * state.sample_rate)
     centres = np.where(src >= 0, state.marks[src], source)
-    widths = np.where(src >= 0, state.mark_periods[src], unvoiced_half)
+    widths = np.where(src >= 0, np.minimum(state.mark_periods[src], target * r), unvoiced_half)
     # voiced grains, then unvoiced ones, each in time order: a chunk covers one stretch of the output, so each
     # chunk adds up only that stretch; its grains lie end to end, each as long as its own window
     order = np.lexsort((out_marks, src < 0))
