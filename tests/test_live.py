@@ -12,7 +12,7 @@ import vcfx
 import vcfx.testing
 from vcfx import plugins
 
-from truth import praat_f0
+from truth import praat_f0, subharmonic_db
 
 RATE = 48000
 BLOCK = 256
@@ -120,6 +120,17 @@ def test_same_voice_as_offline_on_speech():
     assert abs(cents) <= 3.0
     assert abs(voiced) <= 0.03
     assert np.sqrt(np.mean(live ** 2)) == pytest.approx(np.sqrt(np.mean(offline ** 2)), rel=0.05)
+
+
+def test_an_octave_up_leaves_nothing_of_the_old_fundamental():
+    # as offline (test_psola.py): grains two input periods wide left the old fundamental 24 dB under the
+    # new harmonics here; two target periods wide, 46 dB
+    voice = vcfx.synthetic_voice(1.0, RATE, f0_hz=300.0, formants_hz=(300.0, 2200.0, 3000.0),
+                                 bandwidths_hz=(60.0, 100.0, 150.0)).audio
+    stream = vcfx.Stream("pitch_shift=semitones=12", sample_rate=RATE, block_frames=BLOCK)
+    x = voice.samples.astype(np.float32)
+    y = aligned(stream, run(stream, x), x.shape[1])
+    assert subharmonic_db(vcfx.Audio(y[:, RATE // 10:-RATE // 10], RATE), 600.0) < -30.0
 
 
 def test_a_parameter_change_from_another_thread_takes_effect_at_the_next_block_without_a_click():
