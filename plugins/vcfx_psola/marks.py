@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+import vcfx
+
 UNVOICED_SPACING_S = 0.01
 """Distance between marks (and half-width of grains) where the voice is unvoiced or silent."""
 
@@ -11,7 +13,10 @@ COUNT_TOLERANCE = 1e-9
 """Marks by which a count of marks (:func:`marks_along`) may fall short of a whole number and still reach it."""
 
 LOWPASS_HARMONICS = 1.5
-"""Marks sit on maxima of the signal low-passed at this many times the voice's median f0."""
+"""A voiced stretch's first mark sits on a maximum of the signal low-passed at this many times the voice's median f0."""
+
+COARSE_RATE_HZ = 11025
+"""Rate (at least) the marks are first looked for at (:func:`coarse`), before they are placed to the sample."""
 
 
 def frame_starts(frames: int, frame_period_s: float, samples: int, sample_rate: int) -> np.ndarray:
@@ -66,7 +71,7 @@ def marks_along(rate: np.ndarray, starts: np.ndarray, samples: int, sample_rate:
     return np.concatenate([[0], np.clip(at, first[frame], ends[frame] - 1)])
 
 
-def lowpass(x: np.ndarray, f0: np.ndarray, sample_rate: int) -> np.ndarray:
+def lowpass(x: np.ndarray, f0: np.ndarray, sample_rate: float) -> np.ndarray:
     """``x`` low-passed (zero phase) to about its fundamental, so a period holds one clear maximum."""
     from scipy import signal
 
@@ -76,36 +81,119 @@ def lowpass(x: np.ndarray, f0: np.ndarray, sample_rate: int) -> np.ndarray:
     return signal.sosfiltfilt(sos, x)
 
 
+def coarse(x: np.ndarray, sample_rate: int) -> tuple[np.ndarray, int]:
+    """``x`` at a rate near :data:`COARSE_RATE_HZ` (the mean of every ``q`` samples), and ``q``."""
+    q = max(1, sample_rate // COARSE_RATE_HZ)
+    if q == 1:
+        return np.ascontiguousarray(x, dtype=np.float64), 1
+    n = len(x) // q * q
+    return np.ascontiguousarray(x[:n].reshape(-1, q).mean(axis=1), dtype=np.float64), q
+
+
 def pitch_marks(x: np.ndarray, f0: np.ndarray, frame_period_s: float,
                 sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
     """Analysis marks of the mono signal ``x`` and the half-width (samples) of each mark's grain.
 
-    Marks are first placed one period apart along the f0 contour; a voiced
-    mark then moves to the maximum of the low-passed signal within half a
-    period of where it was predicted. Since the low-passed voice holds one
-    maximum per period, every mark of a voiced stretch lands on the same
-    point of its cycle. Unvoiced marks keep their even spacing.
+    Marks follow one another along the f0 contour. The first mark of a
+    voiced stretch sits on the maximum of the signal low-passed to about its
+    fundamental, within half a period of where the contour predicts it (half
+    a period into the stretch's first frame). Each next voiced mark is
+    where the waveform repeats the period around the last mark best, at a
+    lag within -20 / +25 % of the period: so every mark of a stretch sits on
+    the same point of its cycle however the cycle's shape changes, as
+    Praat's pulses do. The lag is found at about 11 kHz, then to the sample.
+    Unvoiced marks are :data:`UNVOICED_SPACING_S` apart.
     """
     starts = frame_starts(len(f0), frame_period_s, len(x), sample_rate)
-    rate = mark_rate(f0)
-    predicted = marks_along(rate, starts, len(x), sample_rate)
-    frame = frame_of(predicted, starts)
-    periods = np.maximum(1, np.rint(sample_rate / rate[frame])).astype(int)
-    voiced = f0[frame] > 0
-    marks = predicted.copy()
-    if voiced.any():
-        lp = lowpass(x, f0, sample_rate)
-        which = np.flatnonzero(voiced)
-        which = which[np.argsort(periods[which], kind="stable")]  # a chunk's windows are about as wide
-        for chunk in np.array_split(which, max(1, len(which) // 1024)):
-            centre, half = predicted[chunk], periods[chunk] // 2
-            offsets = np.arange(-half.max(), half.max() + 1)
-            idx = centre[:, None] + offsets[None, :]
-            inside = (np.abs(offsets)[None, :] <= half[:, None]) & (idx >= 0) & (idx < len(x))
-            values = np.where(inside, lp[np.clip(idx, 0, len(x) - 1)], -np.inf)
-            marks[chunk] = centre + offsets[np.argmax(values, axis=1)]
-    order = np.argsort(marks, kind="stable")
-    marks, periods = marks[order], periods[order]
-    # a refined voiced mark can land next to an unvoiced one at a voicing edge
-    keep = np.concatenate([[True], np.diff(marks) > periods[1:] // 4])
-    return marks[keep], periods[keep]
+    rough, q = coarse(x, sample_rate)
+    voiced = f0 > 0
+    lp = lowpass(rough, f0, sample_rate / q) if voiced.any() else np.zeros(len(rough))
+    closest = int(sample_rate / f0.max()) // 4 + 1 if voiced.any() else len(x)  # marks are at least this far apart
+    room = len(x) // min(closest, round(UNVOICED_SPACING_S * sample_rate)) + 2
+    marks, periods = np.empty(room, dtype=np.int64), np.empty(room, dtype=np.int64)
+    count = _chain_marks(np.ascontiguousarray(x, dtype=np.float64), rough, q, lp, np.asarray(f0, dtype=np.float64),
+                         starts, float(sample_rate), UNVOICED_SPACING_S * sample_rate, marks, periods)
+    return marks[:count], periods[:count]
+
+
+@vcfx.compiled
+def _repeat_lag(x, at, half, lo, hi):
+    """The lag in ``lo..hi`` at which ``x`` around ``at`` (``half`` each side) repeats best; -1 if none."""
+    n = len(x)
+    if at - half < 0 or lo > hi:
+        return -1
+    e0 = 0.0
+    for k in range(-half, half + 1):
+        e0 += x[at + k] * x[at + k]
+    best, best_c = -1, -2.0
+    e1 = -1.0
+    for lag in range(lo, hi + 1):
+        if at + lag + half >= n:
+            break
+        if e1 < 0:
+            e1 = 0.0
+            for k in range(-half, half + 1):
+                e1 += x[at + lag + k] * x[at + lag + k]
+        else:  # the window moved on by one sample
+            e1 += x[at + lag + half] * x[at + lag + half] - x[at + lag - half - 1] * x[at + lag - half - 1]
+        c = 0.0
+        for k in range(-half, half + 1):
+            c += x[at + k] * x[at + lag + k]
+        if e0 * e1 > 0 and c / np.sqrt(e0 * e1) > best_c:
+            best, best_c = lag, c / np.sqrt(e0 * e1)
+    return best
+
+
+@vcfx.compiled
+def _peak_near(lp, at, half, after):
+    """Index of the highest local maximum of ``lp`` within ``half`` of ``at`` and past ``after``; -1 if none."""
+    best = -1
+    for i in range(max(at - half, after + 1, 1), min(at + half, len(lp) - 2) + 1):
+        if lp[i] >= lp[i - 1] and lp[i] > lp[i + 1] and (best < 0 or lp[i] > lp[best]):
+            best = i
+    return best
+
+
+@vcfx.compiled
+def _chain_marks(x, rough, q, lp, f0, starts, sample_rate, unvoiced_step, marks, periods):
+    """Marks (first at sample 0) into ``marks``, grain half-widths into ``periods``; returns how many.
+
+    ``rough`` and ``lp`` are at the rate ``sample_rate / q`` (:func:`coarse`).
+    """
+    n, frames = len(x), len(f0)
+    last, count, last_voiced = 0, 0, False
+    while True:
+        frame = np.searchsorted(starts, last, side="right") - 1
+        step = sample_rate / f0[frame] if f0[frame] > 0 else unvoiced_step
+        marks[count] = last
+        periods[count] = max(1, int(np.rint(step)))
+        count += 1
+        predicted = last + step
+        if f0[frame] <= 0:  # the voice may start before the next unvoiced mark is due
+            g = frame + 1
+            while g < frames and starts[g] <= predicted and f0[g] <= 0:
+                g += 1
+            if g < frames and starts[g] <= predicted:
+                predicted = starts[g] + 0.5 * sample_rate / f0[g]
+        p = int(np.rint(predicted))
+        if p >= n:
+            return count
+        g = np.searchsorted(starts, p, side="right") - 1
+        voiced = f0[g] > 0
+        if voiced:
+            period = sample_rate / f0[g]
+            half, soonest = int(period // 2), int(period // 4) + 1
+            found = -1
+            if last_voiced:
+                lag = _repeat_lag(rough, last // q, half // q, int(0.8 * period) // q, int(1.25 * period) // q + 1)
+                if lag > 0:
+                    found = _repeat_lag(x, last, half, max(lag * q - q, soonest), lag * q + q)
+                if found > 0:
+                    p = last + found
+            if found <= 0:
+                peak = _peak_near(lp, p // q, half // q, (last + soonest) // q)
+                if peak >= 0:
+                    p = max(peak * q, last + soonest)
+        if p >= n:
+            return count
+        last, last_voiced = p, voiced
