@@ -9,9 +9,11 @@ as the input received so far allows:
    centred on the frame (Boersma's method, the one Praat's pitch uses),
    its best peak refined by a parabola; a frame is voiced when that peak
    reaches :data:`vcfx_world.VOICING_THRESHOLD`.
-2. **Analysis marks**: the next mark one period after the last along the
-   f0 contour, moved to the maximum of the low-passed signal within half
-   a period (every 10 ms where unvoiced), as offline.
+2. **Analysis marks**: the next mark where the period around the last one
+   repeats best (a lag within -20 / +25 % of the period), the first of a
+   voiced stretch on the maximum of the low-passed signal within half a
+   period of one period after the last mark (every 10 ms where unvoiced),
+   as offline.
 3. **Effects**: every effect's own ``process_psola`` runs on a
    :class:`LiveState` holding the last :data:`CENTRE_WINDOW_S` seconds of
    analysed frames, so ``pitch_variance`` finds its centre over that
@@ -40,7 +42,7 @@ import vcfx
 from vcfx_world import VOICING_THRESHOLD  # the offline voicing rule, Praat's
 
 from .domain import analysis_options, check_state
-from .marks import LOWPASS_HARMONICS, UNVOICED_SPACING_S
+from .marks import LOWPASS_HARMONICS, UNVOICED_SPACING_S, repeat_lag
 from .overlap_add import grain_window
 from .state import PsolaState
 
@@ -325,13 +327,21 @@ class PsolaLive(vcfx.LiveProcessor):
             last = self.marks[-1]
             if last > known:
                 return
-            f = self._f0_at(self.f0, last)
-            p = int(round(last + (self.sr / f if f > 0 else self.unvoiced)))
+            f_last = self._f0_at(self.f0, last)
+            p = int(round(last + (self.sr / f_last if f_last > 0 else self.unvoiced)))
             if p > known:
                 return
             f = self._f0_at(self.f0, p)  # voicing and period at the predicted mark, as offline
             period = max(1, int(round(self.sr / f))) if f > 0 else self.unvoiced
-            if f > 0:
+            lag = -1
+            if f > 0 and f_last > 0:  # where the period around the last mark repeats best, as offline
+                lo, hi = max(int(0.8 * self.sr / f), period // 4 + 1), int(1.25 * self.sr / f) + 1
+                if last + hi + period // 2 >= self.t:
+                    return
+                lag = repeat_lag(self.mono, last - self.base, period // 2, lo, hi)
+            if lag > 0:
+                p = last + lag
+            elif f > 0:
                 lo = p - period // 2 - self.base
                 p = lo + int(np.argmax(self.lp[lo:lo + 2 * (period // 2) + 1])) + self.base
             p = max(p, last + period // 4 + 1)  # a refined mark never falls back onto the last one

@@ -117,7 +117,7 @@ def pitch_marks(x: np.ndarray, f0: np.ndarray, frame_period_s: float,
 
 
 @vcfx.compiled
-def _repeat_lag(x, at, half, lo, hi):
+def repeat_lag(x, at, half, lo, hi):
     """The lag in ``lo..hi`` at which ``x`` around ``at`` (``half`` each side) repeats best; -1 if none."""
     n = len(x)
     if at - half < 0 or lo > hi:
@@ -185,9 +185,9 @@ def _chain_marks(x, rough, q, lp, f0, starts, sample_rate, unvoiced_step, marks,
             half, soonest = int(period // 2), int(period // 4) + 1
             found = -1
             if last_voiced:
-                lag = _repeat_lag(rough, last // q, half // q, int(0.8 * period) // q, int(1.25 * period) // q + 1)
+                lag = repeat_lag(rough, last // q, half // q, int(0.8 * period) // q, int(1.25 * period) // q + 1)
                 if lag > 0:
-                    found = _repeat_lag(x, last, half, max(lag * q - q, soonest), lag * q + q)
+                    found = repeat_lag(x, last, half, max(lag * q - q, soonest), lag * q + q)
                 if found > 0:
                     p = last + found
             if found <= 0:
