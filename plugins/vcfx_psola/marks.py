@@ -46,8 +46,12 @@ def mark_rate(f0: np.ndarray) -> np.ndarray:
     return np.where(f0 > 0, f0, 1.0 / UNVOICED_SPACING_S)
 
 
-def marks_along(rate: np.ndarray, starts: np.ndarray, samples: int, sample_rate: int) -> np.ndarray:
+def marks_along(rate: np.ndarray, starts: np.ndarray, samples: int, sample_rate: int,
+                exact: bool = False) -> np.ndarray:
     """Samples where the rate integrated sample by sample reaches a whole number of marks, 0 first.
+
+    With ``exact``, the positions (in fractions of a sample) where it does,
+    each at most one sample before its sample.
 
     ``rate`` is marks per second in each frame, constant over the frame's
     samples (:func:`frame_starts`); sample ``s`` adds ``rate / sample_rate``
@@ -67,6 +71,8 @@ def marks_along(rate: np.ndarray, starts: np.ndarray, samples: int, sample_rate:
     frame = np.repeat(np.arange(len(rate)), passed)
     whole = reached[frame] + 1 + np.arange(len(frame)) - np.repeat(np.cumsum(passed) - passed, passed)
     wait = (whole - COUNT_TOLERANCE - before[frame]) * (sample_rate / rate[frame])
+    if exact:
+        return np.concatenate([[0.0], np.clip(first[frame] - 1 + wait, first[frame] - 1, ends[frame] - 1)])
     at = first[frame] - 1 + np.ceil(wait).astype(np.int64)
     return np.concatenate([[0], np.clip(at, first[frame], ends[frame] - 1)])
 
@@ -101,8 +107,10 @@ def pitch_marks(x: np.ndarray, f0: np.ndarray, frame_period_s: float,
     where the waveform repeats the period around the last mark best, at a
     lag within -20 / +25 % of the period: so every mark of a stretch sits on
     the same point of its cycle however the cycle's shape changes, as
-    Praat's pulses do. The lag is found at about 11 kHz, then to the sample.
-    Unvoiced marks are :data:`UNVOICED_SPACING_S` apart.
+    Praat's pulses do. The lag is found at about 11 kHz, then to the sample,
+    then to a fraction of a sample (the vertex of a parabola through the
+    correlations around it), so the marks are positions, not sample
+    indices. Unvoiced marks are :data:`UNVOICED_SPACING_S` apart.
     """
     starts = frame_starts(len(f0), frame_period_s, len(x), sample_rate)
     rough, q = coarse(x, sample_rate)
@@ -110,7 +118,7 @@ def pitch_marks(x: np.ndarray, f0: np.ndarray, frame_period_s: float,
     lp = lowpass(rough, f0, sample_rate / q) if voiced.any() else np.zeros(len(rough))
     closest = int(sample_rate / f0.max()) // 4 + 1 if voiced.any() else len(x)  # marks are at least this far apart
     room = len(x) // min(closest, round(UNVOICED_SPACING_S * sample_rate)) + 2
-    marks, periods = np.empty(room, dtype=np.int64), np.empty(room, dtype=np.int64)
+    marks, periods = np.empty(room, dtype=np.float64), np.empty(room, dtype=np.int64)
     count = _chain_marks(np.ascontiguousarray(x, dtype=np.float64), rough, q, lp, np.asarray(f0, dtype=np.float64),
                          starts, float(sample_rate), UNVOICED_SPACING_S * sample_rate, marks, periods)
     return marks[:count], periods[:count]
@@ -145,6 +153,19 @@ def repeat_lag(x, at, half, lo, hi):
 
 
 @vcfx.compiled
+def _correlation(x, at, half, lag):
+    """Normalised correlation of ``x`` around ``at`` with ``x`` around ``at + lag`` (``half`` each side)."""
+    if at - half < 0 or at + lag + half >= len(x):
+        return 0.0
+    c, e0, e1 = 0.0, 0.0, 0.0
+    for k in range(-half, half + 1):
+        c += x[at + k] * x[at + lag + k]
+        e0 += x[at + k] * x[at + k]
+        e1 += x[at + lag + k] * x[at + lag + k]
+    return c / np.sqrt(e0 * e1) if e0 * e1 > 0 else 0.0
+
+
+@vcfx.compiled
 def _peak_near(lp, at, half, after):
     """Index of the highest local maximum of ``lp`` within ``half`` of ``at`` and past ``after``; -1 if none."""
     best = -1
@@ -161,11 +182,11 @@ def _chain_marks(x, rough, q, lp, f0, starts, sample_rate, unvoiced_step, marks,
     ``rough`` and ``lp`` are at the rate ``sample_rate / q`` (:func:`coarse`).
     """
     n, frames = len(x), len(f0)
-    last, count, last_voiced = 0, 0, False
+    last, count, last_voiced, fraction = 0, 0, False, 0.0  # the last mark is at last + fraction
     while True:
         frame = np.searchsorted(starts, last, side="right") - 1
         step = sample_rate / f0[frame] if f0[frame] > 0 else unvoiced_step
-        marks[count] = last
+        marks[count] = last + fraction
         periods[count] = max(1, int(np.rint(step)))
         count += 1
         predicted = last + step
@@ -190,10 +211,21 @@ def _chain_marks(x, rough, q, lp, f0, starts, sample_rate, unvoiced_step, marks,
                     found = repeat_lag(x, last, half, max(lag * q - q, soonest), lag * q + q)
                 if found > 0:
                     p = last + found
+                    before = _correlation(x, last, half, found - 1)
+                    at = _correlation(x, last, half, found)
+                    after = _correlation(x, last, half, found + 1)
+                    curve = before - 2.0 * at + after
+                    shift = 0.5 * (before - after) / curve if curve < 0 else 0.0
+                    fraction += min(0.5, max(-0.5, shift))
+                    whole = int(np.rint(fraction))
+                    p, fraction = p + whole, fraction - whole
             if found <= 0:
+                fraction = 0.0
                 peak = _peak_near(lp, p // q, half // q, (last + soonest) // q)
                 if peak >= 0:
                     p = max(peak * q, last + soonest)
+        if not voiced:
+            fraction = 0.0
         if p >= n:
             return count
         last, last_voiced = p, voiced

@@ -36,8 +36,9 @@ class PsolaState:
         Input time (s) each output frame reads: the time map.
     formant_ratio : float
         Factor on every formant frequency (1 keeps them).
-    marks : ndarray of int
-        Analysis pitch marks (sample indices), one set for every channel.
+    marks : ndarray of float
+        Analysis pitch marks (sample positions, to a fraction of a sample),
+        one set for every channel.
     mark_periods : ndarray of int
         Half-width in samples of the grain around each mark: the local
         period where voiced, the fixed spacing where not.
