@@ -96,7 +96,7 @@ def test_grains_land_between_samples_where_the_period_does(semitones):
 def test_an_octave_up_leaves_nothing_of_the_old_fundamental():
     # a vowel whose first formant sits on its f0 (an [u] or [i] at 300 Hz): its first harmonic is by far
     # its strongest. Grains two input periods wide, an octave up, overlap four at a time and left that
-    # harmonic 11 dB under the new ones (Praat then heard the old pitch); two target periods wide, 33 dB
+    # harmonic 11 dB under the new ones (Praat then heard the old pitch); two target periods wide, 51 dB
     voice = vcfx.synthetic_voice(1.0, 22050, f0_hz=300.0, formants_hz=(300.0, 2200.0, 3000.0),
                                  bandwidths_hz=(60.0, 100.0, 150.0)).audio
     out = psola([vcfx.effect("pitch_shift", semitones=12.0)], voice)

@@ -82,9 +82,10 @@ def default_engine(effects: list[Effect]) -> str | None:
     for every chain: each effect runs in the domain the cost model of
     :func:`plan` picks (its first-listed domain on ties), which for the
     built-in pitch effects is WORLD. Measured beside PSOLA, WORLD was the
-    more natural on 18 of 20 lines at ±4 and ±12 semitones (PSOLA on two,
-    both at +12, one by 0.25 on one voice), so no rule by shift size was
-    found to choose PSOLA (docs/measurements.md, "Choosing the default engine").
+    more natural on 16 of 20 lines at ±4 and ±12 semitones; PSOLA's four
+    are three at +12 (one voice by 0.26, one recording by 0.07-0.11 while
+    its other line goes to WORLD) and one at +4 by 0.02, too few voices for
+    a rule by shift size (docs/measurements.md, "Choosing the default engine").
 
     Parameters
     ----------
