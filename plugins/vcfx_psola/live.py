@@ -21,9 +21,10 @@ as the input received so far allows:
 4. **Output marks** one target period apart, each overlap-adding the
    Hann-windowed two-period grain of the nearest analysis mark (no wider
    than two target periods), read ``formant_ratio`` times as fast, as
-   offline (:func:`vcfx_psola.overlap_add.overlap_add`). The output gets its input's level
-   through running mean squares (:data:`LEVEL_TIME_S`), where the
-   offline domain matches the RMS of the whole.
+   offline (:func:`vcfx_psola.overlap_add.overlap_add`), but from and at
+   whole samples. The output gets its input's level through running mean
+   squares (:data:`LEVEL_TIME_S`), where the offline domain matches the
+   RMS of the whole.
 
 The latency is three of the longest periods (the f0 window's half, the
 wait for the next analysis mark, a grain's half-width) and half a frame.
