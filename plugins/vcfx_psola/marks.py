@@ -116,8 +116,9 @@ def pitch_marks(x: np.ndarray, f0: np.ndarray, frame_period_s: float,
     rough, q = coarse(x, sample_rate)
     voiced = f0 > 0
     lp = lowpass(rough, f0, sample_rate / q) if voiced.any() else np.zeros(len(rough))
-    closest = int(sample_rate / f0.max()) // 4 + 1 if voiced.any() else len(x)  # marks are at least this far apart
-    room = len(x) // min(closest, round(UNVOICED_SPACING_S * sample_rate)) + 2
+    # a voiced mark comes at least a quarter of its period after the last, an unvoiced one a period or 10 ms
+    lengths = np.diff(np.append(starts, len(x)))
+    room = int(np.sum(lengths * np.where(voiced, 4.0 * f0, 1.0 / UNVOICED_SPACING_S)) / sample_rate) + 2 * len(f0) + 2
     marks, periods = np.empty(room, dtype=np.float64), np.empty(room, dtype=np.int64)
     count = _chain_marks(np.ascontiguousarray(x, dtype=np.float64), rough, q, lp, np.asarray(f0, dtype=np.float64),
                          starts, float(sample_rate), UNVOICED_SPACING_S * sample_rate, marks, periods)
@@ -183,7 +184,7 @@ def _chain_marks(x, rough, q, lp, f0, starts, sample_rate, unvoiced_step, marks,
     """
     n, frames = len(x), len(f0)
     last, count, last_voiced, fraction = 0, 0, False, 0.0  # the last mark is at last + fraction
-    while True:
+    while count < len(marks):  # room for every mark (pitch_marks); the check only keeps writes inside
         frame = np.searchsorted(starts, last, side="right") - 1
         step = sample_rate / f0[frame] if f0[frame] > 0 else unvoiced_step
         marks[count] = last + fraction
@@ -229,3 +230,4 @@ def _chain_marks(x, rough, q, lp, f0, starts, sample_rate, unvoiced_step, marks,
         if p >= n:
             return count
         last, last_voiced = p, voiced
+    return count
