@@ -49,6 +49,16 @@ def test_marks_sit_on_one_point_of_every_glottal_cycle(voice):
     assert np.abs(np.diff(marks) - rate / voice.f0_at(marks[:-1] / rate)).max() < 2.0
 
 
+def test_a_high_voice_is_marked_to_its_end():
+    # the marks' room is counted from the frames' f0: a voice at 500 Hz, 16 samples a period at 8 kHz,
+    # gets a mark on every period, the last within two periods of the end
+    voice = vcfx.synthetic_voice(1.0, 8000, f0_hz=500.0).audio
+    state = vcfx.domain("psola").analyze(voice, vcfx.Context.from_seed(0))
+    assert (state.analysed_f0[5:-5] > 0).all()
+    assert state.marks[-1] >= voice.frames - 2 * 16
+    assert len(state.marks) >= 0.98 * voice.frames / 16
+
+
 def test_marks_stay_on_one_point_of_the_cycle_in_noise(voice):
     # white noise 15 dB under the voice: marks found on the maxima of the low-passed signal alone moved by
     # up to 4.4 % of a cycle from one to the next; following the waveform from cycle to cycle, 0.8 % to the
@@ -244,9 +254,13 @@ def test_marks_fall_where_the_count_of_marks_passes_a_whole_number(sample_rate, 
     starts = frame_starts(frames, period_s, samples, sample_rate)
     assert np.array_equal(frame_of(np.arange(samples), starts), nearest)
     rate = [Fraction(r).limit_denominator() for r in mark_rate(f0)]
-    count, expected = Fraction(0), [0]
+    count, expected, where = Fraction(0), [0], [0.0]
     for s in range(1, samples):
         before, count = count, count + rate[nearest[s]] / sample_rate
         if int(count) > int(before):
             expected.append(s)
+            where.append(float(s - 1 + (int(count) - before) / (rate[nearest[s]] / sample_rate)))
     assert marks_along(mark_rate(f0), starts, samples, sample_rate).tolist() == expected
+    at, exact = marks_along(mark_rate(f0), starts, samples, sample_rate, exact=True)
+    assert at.tolist() == expected
+    np.testing.assert_allclose(exact, where, atol=1e-6)  # where the count reaches the whole number, between samples

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import vcfx
-from truth import dnsmos_ovrl, shift_error
+from truth import dnsmos_ovrl, shift_error, subharmonic_db
 
 CONTOUR = (140.0, 220.0, 160.0)
 
@@ -49,3 +49,13 @@ def test_dnsmos_prefers_a_clean_voice_to_a_noisy_one():
     good, bad = dnsmos_ovrl(clean), dnsmos_ovrl(noisy)
     assert 1.0 <= bad < good <= 5.0
     assert good - bad > 0.5
+
+
+def test_subharmonic_db_hears_a_cycle_repeated_every_other_period():
+    t = np.arange(22050) / 22050
+    tone = sum(np.sin(2 * np.pi * 300 * k * t) / k for k in range(1, 8))
+    clean = vcfx.Audio(tone[np.newaxis].astype(np.float32), 22050)
+    with_half = vcfx.Audio((tone + 0.1 * np.sin(2 * np.pi * 150 * t))[np.newaxis].astype(np.float32), 22050)
+    assert subharmonic_db(clean, 300.0) < -60.0
+    # 0.1 against harmonics of 1, 1/2 ... 1/7: 10 log10(0.01 / 1.51) = -21.8 dB
+    assert subharmonic_db(with_half, 300.0) == pytest.approx(-21.8, abs=0.5)

@@ -47,11 +47,11 @@ def mark_rate(f0: np.ndarray) -> np.ndarray:
 
 
 def marks_along(rate: np.ndarray, starts: np.ndarray, samples: int, sample_rate: int,
-                exact: bool = False) -> np.ndarray:
+                exact: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Samples where the rate integrated sample by sample reaches a whole number of marks, 0 first.
 
-    With ``exact``, the positions (in fractions of a sample) where it does,
-    each at most one sample before its sample.
+    With ``exact``, also the positions (in fractions of a sample) where it
+    does, each less than one sample before its sample.
 
     ``rate`` is marks per second in each frame, constant over the frame's
     samples (:func:`frame_starts`); sample ``s`` adds ``rate / sample_rate``
@@ -71,10 +71,11 @@ def marks_along(rate: np.ndarray, starts: np.ndarray, samples: int, sample_rate:
     frame = np.repeat(np.arange(len(rate)), passed)
     whole = reached[frame] + 1 + np.arange(len(frame)) - np.repeat(np.cumsum(passed) - passed, passed)
     wait = (whole - COUNT_TOLERANCE - before[frame]) * (sample_rate / rate[frame])
-    if exact:
-        return np.concatenate([[0.0], np.clip(first[frame] - 1 + wait, first[frame] - 1, ends[frame] - 1)])
     at = first[frame] - 1 + np.ceil(wait).astype(np.int64)
-    return np.concatenate([[0], np.clip(at, first[frame], ends[frame] - 1)])
+    at = np.concatenate([[0], np.clip(at, first[frame], ends[frame] - 1)])
+    if not exact:
+        return at
+    return at, np.concatenate([[0.0], np.clip(first[frame] - 1 + wait, first[frame] - 1, ends[frame] - 1)])
 
 
 def lowpass(x: np.ndarray, f0: np.ndarray, sample_rate: float) -> np.ndarray:
@@ -126,34 +127,6 @@ def pitch_marks(x: np.ndarray, f0: np.ndarray, frame_period_s: float,
 
 
 @vcfx.compiled
-def repeat_lag(x, at, half, lo, hi):
-    """The lag in ``lo..hi`` at which ``x`` around ``at`` (``half`` each side) repeats best; -1 if none."""
-    n = len(x)
-    if at - half < 0 or lo > hi:
-        return -1
-    e0 = 0.0
-    for k in range(-half, half + 1):
-        e0 += x[at + k] * x[at + k]
-    best, best_c = -1, -2.0
-    e1 = -1.0
-    for lag in range(lo, hi + 1):
-        if at + lag + half >= n:
-            break
-        if e1 < 0:
-            e1 = 0.0
-            for k in range(-half, half + 1):
-                e1 += x[at + lag + k] * x[at + lag + k]
-        else:  # the window moved on by one sample
-            e1 += x[at + lag + half] * x[at + lag + half] - x[at + lag - half - 1] * x[at + lag - half - 1]
-        c = 0.0
-        for k in range(-half, half + 1):
-            c += x[at + k] * x[at + lag + k]
-        if e0 * e1 > 0 and c / np.sqrt(e0 * e1) > best_c:
-            best, best_c = lag, c / np.sqrt(e0 * e1)
-    return best
-
-
-@vcfx.compiled
 def _correlation(x, at, half, lag):
     """Normalised correlation of ``x`` around ``at`` with ``x`` around ``at + lag`` (``half`` each side)."""
     if at - half < 0 or at + lag + half >= len(x):
@@ -164,6 +137,19 @@ def _correlation(x, at, half, lag):
         e0 += x[at + k] * x[at + k]
         e1 += x[at + lag + k] * x[at + lag + k]
     return c / np.sqrt(e0 * e1) if e0 * e1 > 0 else 0.0
+
+
+@vcfx.compiled
+def repeat_lag(x, at, half, lo, hi):
+    """The lag in ``lo..hi`` at which ``x`` around ``at`` (``half`` each side) repeats best; -1 if none."""
+    if at - half < 0:
+        return -1
+    best, best_c = -1, -2.0
+    for lag in range(lo, min(hi, len(x) - 1 - half - at) + 1):
+        c = _correlation(x, at, half, lag)
+        if c > best_c:
+            best, best_c = lag, c
+    return best
 
 
 @vcfx.compiled

@@ -35,8 +35,8 @@ def output_marks(state: PsolaState) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     """
     period_s = state.frame_period_ms / 1000.0
     starts = frame_starts(len(state.f0), period_s, state.frames, state.sample_rate)
-    out = marks_along(mark_rate(state.f0), starts, state.frames, state.sample_rate)
-    late = out - marks_along(mark_rate(state.f0), starts, state.frames, state.sample_rate, exact=True)
+    out, exact = marks_along(mark_rate(state.f0), starts, state.frames, state.sample_rate, exact=True)
+    late = out - exact
     source = np.interp(out / state.sample_rate, np.arange(len(state.source_s)) * period_s, state.source_s)
     source *= state.sample_rate
     right = np.clip(np.searchsorted(state.marks, source), 1, len(state.marks) - 1)
