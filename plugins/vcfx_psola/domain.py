@@ -10,6 +10,7 @@ import vcfx
 from vcfx_world import WorldDomain, settle_voicing, track_channels, tracking_signal
 from vcfx_world import analysis_options as world_options  # psola tracks f0 as WORLD does
 
+from .level import voiced_gain
 from .marks import pitch_marks
 from .overlap_add import overlap_add
 from .state import PsolaState
@@ -81,10 +82,8 @@ class PsolaDomain(vcfx.Domain):
         sounding = [c for c, x in enumerate(state.samples) if np.abs(x).max() >= SILENCE_PEAK]
         out = np.zeros((len(state.samples), state.frames))
         if sounding:
-            y = overlap_add(state, np.asarray(sounding))
-            for row, c in zip(y, sounding):
-                rms_in, rms_out = np.sqrt(np.mean(state.samples[c] ** 2)), np.sqrt(np.mean(row ** 2))
-                out[c] = row * (rms_in / rms_out) if rms_out > 0 else row
+            voiced, unvoiced = overlap_add(state, np.asarray(sounding))
+            out[sounding] = voiced * voiced_gain(state, state.samples[sounding], voiced, unvoiced) + unvoiced
         return vcfx.Audio(out, state.sample_rate)
 
 

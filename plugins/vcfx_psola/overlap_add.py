@@ -50,8 +50,12 @@ def output_marks(state: PsolaState) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     return out, np.where(unvoiced, -1, nearest), np.rint(source).astype(int), period, np.where(unvoiced, 0.0, late)
 
 
-def overlap_add(state: PsolaState, channels: np.ndarray) -> np.ndarray:
-    """Output samples of ``channels`` (indices into ``state.samples``), shape ``(len(channels), state.frames)``.
+def overlap_add(state: PsolaState, channels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The voiced and the unvoiced grains of ``channels`` (indices into ``state.samples``) overlap-added, apart.
+
+    Each part has shape ``(len(channels), state.frames)``; the output is
+    their sum once the voiced part has its level
+    (:func:`vcfx_psola.level.voiced_gain`).
 
     Each voiced grain is input around its analysis mark under a Hann window
     two periods wide: two analysis periods, or two target periods where
@@ -83,16 +87,18 @@ def overlap_add(state: PsolaState, channels: np.ndarray) -> np.ndarray:
     # voiced grains, then unvoiced ones, each in time order: a chunk covers one stretch of the output, so each
     # chunk adds up only that stretch; its grains lie end to end, each as long as its own window
     order = np.lexsort((out_marks, src < 0))
+    voiced_count = int(np.count_nonzero(src >= 0))
     out_marks, centres, widths = out_marks[order], centres[order], widths[order]
     pad = int(np.ceil(max(widths.max(initial=1), state.mark_periods.max()) / r)) + 1  # room past either end
     x = np.pad(x, ((0, 0), (pad, pad)))
 
-    def chunk(a: int) -> tuple[int, np.ndarray]:
-        centre_out = out_marks[a:a + CHUNK_MARKS] + pad
-        exact = centres[a:a + CHUNK_MARKS] / r
+    def chunk(a: int) -> tuple[int, int, np.ndarray]:
+        b = min(a + CHUNK_MARKS, voiced_count if a < voiced_count else len(out_marks))
+        centre_out = out_marks[a:b] + pad
+        exact = centres[a:b] / r
         centre_in = np.clip(np.floor(exact).astype(int), 0, x.shape[1] - 2 * pad - 2) + pad
         after = (exact - np.floor(exact)).astype(np.float32)
-        half = widths[a:a + CHUNK_MARKS] / r
+        half = widths[a:b] / r
         reach = np.ceil(half).astype(np.int64)
         sizes = 2 * reach + 1
         grain = np.repeat(np.arange(len(sizes)), sizes)
@@ -102,9 +108,10 @@ def overlap_add(state: PsolaState, channels: np.ndarray) -> np.ndarray:
         samples = (before + after[grain] * (x[:, 1:][:, at_in] - before)) * grain_window(offsets, half[grain])
         at = centre_out[grain] + offsets
         first = int(at.min())
-        return first, np.stack([np.bincount(at - first, weights=s) for s in samples])
+        return int(a >= voiced_count), first, np.stack([np.bincount(at - first, weights=s) for s in samples])
 
-    y = np.zeros((len(channels), state.frames + 2 * pad))
-    for first, part in vcfx.thread_map(chunk, range(0, len(out_marks), CHUNK_MARKS)):
-        y[:, first:first + part.shape[1]] += part
-    return y[:, pad:pad + state.frames]
+    firsts = [*range(0, voiced_count, CHUNK_MARKS), *range(voiced_count, len(out_marks), CHUNK_MARKS)]
+    y = np.zeros((2, len(channels), state.frames + 2 * pad))
+    for part_of, first, part in vcfx.thread_map(chunk, firsts):
+        y[part_of, :, first:first + part.shape[1]] += part
+    return y[0, :, pad:pad + state.frames], y[1, :, pad:pad + state.frames]
