@@ -10,7 +10,7 @@ import vcfx
 from vcfx_world import WorldDomain, settle_voicing, track_channels, tracking_signal
 from vcfx_world import analysis_options as world_options  # psola tracks f0 as WORLD does
 
-from .level import voiced_gain
+from .level import leveled
 from .marks import pitch_marks
 from .overlap_add import overlap_add
 from .state import PsolaState
@@ -83,7 +83,7 @@ class PsolaDomain(vcfx.Domain):
         out = np.zeros((len(state.samples), state.frames))
         if sounding:
             voiced, unvoiced = overlap_add(state, np.asarray(sounding))
-            out[sounding] = voiced * voiced_gain(state, state.samples[sounding], voiced, unvoiced) + unvoiced
+            out[sounding] = leveled(state, state.samples[sounding], voiced, unvoiced)
         return vcfx.Audio(out, state.sample_rate)
 
 

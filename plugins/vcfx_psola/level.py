@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+import vcfx
+
 from .marks import frame_starts
 from .state import PsolaState
 
@@ -17,11 +19,34 @@ GAIN_RANGE = (0.25, 4.0)
 """The least and most the voiced grains are scaled by."""
 
 
-def frame_power(y: np.ndarray, starts: np.ndarray) -> np.ndarray:
+@vcfx.compiled
+def frame_power(y, starts):
     """Mean square of ``y`` (channels x samples, all channels together) over each frame's run of samples."""
-    lengths = np.diff(np.append(starts, y.shape[1]))
-    sums = np.add.reduceat(np.einsum("ij,ij->j", y, y), np.minimum(starts, y.shape[1] - 1)) if y.shape[1] else 0.0
-    return np.where(lengths > 0, sums / np.maximum(lengths, 1) / len(y), 0.0)
+    out = np.zeros(len(starts))
+    for k in range(len(starts)):
+        end = starts[k + 1] if k + 1 < len(starts) else y.shape[1]
+        total = 0.0
+        for c in range(y.shape[0]):
+            for s in range(starts[k], end):
+                total += y[c, s] * y[c, s]
+        if end > starts[k]:
+            out[k] = total / ((end - starts[k]) * y.shape[0])
+    return out
+
+
+@vcfx.compiled
+def _mix_into(voiced, unvoiced, gain, hop):
+    """``voiced`` (in place) times ``gain``, one per frame (frame ``k`` at sample ``k * hop``, linear between), plus
+    ``unvoiced``."""
+    last = len(gain) - 1
+    for c in range(voiced.shape[0]):
+        for k in range(last + 1):
+            first = int(np.ceil(k * hop))
+            end = voiced.shape[1] if k == last else min(int(np.ceil((k + 1) * hop)), voiced.shape[1])
+            step = 0.0 if k == last else (gain[k + 1] - gain[k]) / hop
+            for s in range(first, end):
+                voiced[c, s] = voiced[c, s] * (gain[k] + (s - k * hop) * step) + unvoiced[c, s]
+    return voiced
 
 
 def smoothed(power: np.ndarray, width: int) -> np.ndarray:
@@ -30,8 +55,9 @@ def smoothed(power: np.ndarray, width: int) -> np.ndarray:
     return np.convolve(power, window, "same") / np.convolve(np.ones(len(power)), window, "same")
 
 
-def voiced_gain(state: PsolaState, x: np.ndarray, voiced: np.ndarray, unvoiced: np.ndarray) -> np.ndarray:
-    """Gain (one per output sample) on the voiced grains ``voiced`` that gives the output the input's level.
+def leveled(state: PsolaState, x: np.ndarray, voiced: np.ndarray, unvoiced: np.ndarray) -> np.ndarray:
+    """The output: the voiced grains ``voiced`` (overwritten) scaled to give it the level of the input ``x``, plus
+    ``unvoiced``.
 
     Unvoiced grains copy the input in place under windows that sum to one,
     so they keep its level as they are. Voiced grains do not: lowered in
@@ -58,5 +84,4 @@ def voiced_gain(state: PsolaState, x: np.ndarray, voiced: np.ndarray, unvoiced: 
     heard = p_voiced > 1e-9 * max(p_in.max(initial=0.0), 1e-30)
     gain = np.ones(len(state.f0))
     gain[heard] = np.sqrt(np.maximum(p_in[heard] - p_unvoiced[heard], 0.0) / p_voiced[heard])
-    gain = np.clip(gain, *GAIN_RANGE)
-    return np.interp(np.arange(state.frames), np.arange(len(state.f0)) * period_s * rate, gain)
+    return _mix_into(voiced, unvoiced, np.clip(gain, *GAIN_RANGE), period_s * rate)

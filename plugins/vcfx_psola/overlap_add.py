@@ -55,7 +55,7 @@ def overlap_add(state: PsolaState, channels: np.ndarray) -> tuple[np.ndarray, np
 
     Each part has shape ``(len(channels), state.frames)``; the output is
     their sum once the voiced part has its level
-    (:func:`vcfx_psola.level.voiced_gain`).
+    (:func:`vcfx_psola.level.leveled`).
 
     Each voiced grain is input around its analysis mark under a Hann window
     two periods wide: two analysis periods, or two target periods where
