@@ -23,6 +23,20 @@ def grain_window(offsets: np.ndarray, half: np.ndarray | float) -> np.ndarray:
     return 0.5 + 0.5 * np.cos((np.pi * np.clip(offsets / half, -1.0, 1.0)).astype(np.float32))
 
 
+@vcfx.compiled
+def _grains(x, at, centre_in, after, half, reach, length):
+    """Grains of ``x`` read at ``centre_in + after`` (linearly between samples), under Hann windows of half-width
+    ``half``, added at ``at`` into ``length`` samples of output (one row per channel of ``x``)."""
+    out = np.zeros((x.shape[0], length))
+    for g in range(len(at)):
+        for o in range(-reach[g], reach[g] + 1):
+            w = 0.5 + 0.5 * np.cos(np.pi * min(max(o / half[g], -1.0), 1.0))
+            i = centre_in[g] + o
+            for c in range(x.shape[0]):
+                out[c, at[g] + o] += w * (x[c, i] + after[g] * (x[c, i + 1] - x[c, i]))
+    return out
+
+
 def output_marks(state: PsolaState) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Output marks (samples), the analysis mark each copies, the input sample it reads, the target period there,
     and how far (a fraction of a sample, 0 where unvoiced) the sample is after the mark's exact position.
@@ -100,15 +114,9 @@ def overlap_add(state: PsolaState, channels: np.ndarray) -> tuple[np.ndarray, np
         after = (exact - np.floor(exact)).astype(np.float32)
         half = widths[a:b] / r
         reach = np.ceil(half).astype(np.int64)
-        sizes = 2 * reach + 1
-        grain = np.repeat(np.arange(len(sizes)), sizes)
-        offsets = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes + reach, sizes)
-        at_in = centre_in[grain] + offsets
-        before = x[:, at_in]
-        samples = (before + after[grain] * (x[:, 1:][:, at_in] - before)) * grain_window(offsets, half[grain])
-        at = centre_out[grain] + offsets
-        first = int(at.min())
-        return int(a >= voiced_count), first, np.stack([np.bincount(at - first, weights=s) for s in samples])
+        first = int((centre_out - reach).min())
+        length = int((centre_out + reach).max()) - first + 1
+        return int(a >= voiced_count), first, _grains(x, centre_out - first, centre_in, after, half, reach, length)
 
     firsts = [*range(0, voiced_count, CHUNK_MARKS), *range(voiced_count, len(out_marks), CHUNK_MARKS)]
     y = np.zeros((2, len(channels), state.frames + 2 * pad))
