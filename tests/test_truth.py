@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import vcfx
-from truth import dnsmos_ovrl, shift_error, subharmonic_db
+from truth import dnsmos_ovrl, level_change_db, shift_error, subharmonic_db, vowels_and_hiss
 
 CONTOUR = (140.0, 220.0, 160.0)
 
@@ -59,3 +59,15 @@ def test_subharmonic_db_hears_a_cycle_repeated_every_other_period():
     assert subharmonic_db(clean, 300.0) < -60.0
     # 0.1 against harmonics of 1, 1/2 ... 1/7: 10 log10(0.01 / 1.51) = -21.8 dB
     assert subharmonic_db(with_half, 300.0) == pytest.approx(-21.8, abs=0.5)
+
+
+def test_vowels_and_hiss_are_what_they_say_and_level_change_measures_them():
+    audio, spans = vowels_and_hiss(16000, pairs=2)
+    x = audio.samples[0]
+    assert [len(spans[k]) for k in ("noise", "vowel")] == [2, 2]
+    assert spans["noise"][0] == (0, 3200) and spans["vowel"][-1][1] == audio.frames
+    margin = 800
+    vowel, noise = (np.mean(np.square(x[a:b], dtype=np.float64)) for a, b in (spans["vowel"][0], spans["noise"][0]))
+    assert 10 * np.log10(noise / vowel) == pytest.approx(-12.04, abs=0.01)
+    assert level_change_db(x, 2.0 * x, spans["noise"][1], margin) == pytest.approx(6.02, abs=0.01)
+    assert level_change_db(x, x, spans["vowel"][0], margin) == 0.0

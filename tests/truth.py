@@ -124,6 +124,43 @@ def subharmonic_db(audio: vcfx.Audio, f0_hz: float, harmonics: int = 7) -> float
     return float(10 * np.log10(between / around(np.arange(1, harmonics + 1))))
 
 
+def vowels_and_hiss(rate: int = 22050, f0_hz: float = 180.0, pairs: int = 3) -> tuple[vcfx.Audio, dict]:
+    """A voice of known parts: bursts of band-passed noise (0.2 s) and vowels (0.3 s at ``f0_hz``), by turns.
+
+    The noise (2-6 kHz, like a fricative) is 12 dB under the vowels (mean
+    square of a whole part). Each part fades in and out over its whole
+    length (a Hann window to the power 1/4), so neither starts with a click.
+
+    Returns
+    -------
+    audio : vcfx.Audio
+    spans : dict
+        ``"noise"`` and ``"vowel"``: the (start, end) samples of each part.
+    """
+    from scipy import signal
+
+    vowel = vcfx.synthetic_voice(0.3, rate, f0_hz=f0_hz).audio.samples[0]
+    vowel = vowel * np.hanning(len(vowel)) ** 0.25
+    band = signal.butter(4, (2000.0, 6000.0), "bandpass", fs=rate, output="sos")
+    noise = signal.sosfilt(band, np.random.default_rng(0).standard_normal(int(0.2 * rate)))
+    noise *= np.hanning(len(noise)) ** 0.25
+    noise *= np.sqrt(np.mean(vowel ** 2) / np.mean(noise ** 2)) / 4.0
+    parts, spans = [], {"noise": [], "vowel": []}
+    for _ in range(pairs):
+        for kind, part in (("noise", noise), ("vowel", vowel)):
+            start = sum(map(len, parts))
+            spans[kind].append((start, start + len(part)))
+            parts.append(part)
+    return vcfx.Audio(np.concatenate(parts)[np.newaxis], rate), spans
+
+
+def level_change_db(before: np.ndarray, after: np.ndarray, span: tuple[int, int], margin: int) -> float:
+    """Mean square of ``after`` over ``span`` against ``before``'s, in dB, ``margin`` samples in from either end."""
+    inner = slice(span[0] + margin, span[1] - margin)
+    return float(10 * np.log10(np.mean(np.square(after[..., inner], dtype=np.float64))
+                               / np.mean(np.square(before[..., inner], dtype=np.float64))))
+
+
 AGREE_CENTS = 50.0
 """Praat and pYIN agree on a frame when both call it voiced and their f0 differ by less than this."""
 
