@@ -83,9 +83,10 @@ def default_engine(effects: list[Effect]) -> str | None:
     :func:`plan` picks (its first-listed domain on ties), which for the
     built-in pitch effects is WORLD. Measured beside PSOLA, WORLD was the
     more natural on 16 of 20 lines at ±4 and ±12 semitones; PSOLA's four
-    are three at +12 (one voice by 0.26, one recording by 0.07-0.11 while
-    its other line goes to WORLD) and one at +4 by 0.02, too few voices for
-    a rule by shift size (docs/measurements.md, "Choosing the default engine").
+    are three at +12 (one voice by 0.22, one recording by 0.22-0.26 while
+    its other line goes to WORLD by 0.01) and one at +4 by 0.15, and on 24
+    other recordings WORLD is ahead at +12 by 0.02: too few voices for a
+    rule by shift size (docs/measurements.md, "Choosing the default engine").
 
     Parameters
     ----------
