@@ -23,8 +23,10 @@ as the input received so far allows:
    than two target periods), read ``formant_ratio`` times as fast, as
    offline (:func:`vcfx_psola.overlap_add.overlap_add`), but from and at
    whole samples. The output gets its input's level through running mean
-   squares (:data:`LEVEL_TIME_S`), where the offline domain matches the
-   RMS of the whole.
+   squares (:data:`LEVEL_TIME_S`); where no effect changes a frame (as in
+   unvoiced frames under a pitch shift), the delayed input is passed
+   through instead. Offline, the voiced grains alone are scaled, a few
+   periods at a time (:func:`vcfx_psola.level.leveled`).
 
 The latency is three of the longest periods (the f0 window's half, the
 wait for the next analysis mark, a grain's half-width) and half a frame.
@@ -66,7 +68,7 @@ HISTORY_S = 1.0
 """Seconds of input, low-passed input and output kept in memory."""
 
 LEVEL_TIME_S = 1.0
-"""Time constant of the running mean squares that give the output its input's level (offline: the RMS of the whole)."""
+"""Time constant of the running mean squares that give the output its input's level."""
 
 CROSSFADE_S = 0.01
 """Fade between the delayed input (every effect neutral) and the overlap-add, either way."""
