@@ -20,7 +20,7 @@ GAIN_RANGE = (0.25, 4.0)
 
 
 @vcfx.compiled
-def frame_power(y, starts):
+def frame_mean_square(y, starts):
     """Mean square of ``y`` (channels x samples, all channels together) over each frame's run of samples."""
     out = np.zeros(len(starts))
     for k in range(len(starts)):
@@ -62,8 +62,8 @@ def leveled(state: PsolaState, x: np.ndarray, voiced: np.ndarray, unvoiced: np.n
     Unvoiced grains copy the input in place under windows that sum to one,
     so they keep its level as they are. Voiced grains do not: lowered in
     pitch, grains two analysis periods wide lie a target period apart with
-    gaps between them, and the voice gets quieter (6 dB an octave down,
-    as in Praat). Over every :data:`LEVEL_WINDOW_PERIODS` target periods
+    gaps between them, and the voice gets quieter (about 4 dB an octave
+    down, as in Praat's Change gender). Over every :data:`LEVEL_WINDOW_PERIODS` target periods
     (at least :data:`LEVEL_WINDOW_S`), the voiced grains are scaled so that
     they and the unvoiced ones together have the mean square of the input
     at the time the output came from (``state.source_s``), all channels
@@ -76,11 +76,11 @@ def leveled(state: PsolaState, x: np.ndarray, voiced: np.ndarray, unvoiced: np.n
     span = max(LEVEL_WINDOW_S, LEVEL_WINDOW_PERIODS / f0.min()) if len(f0) else LEVEL_WINDOW_S
     width = max(3, int(np.ceil(span / period_s)) | 1)
     analysed = len(state.analysed_f0)
-    p_in = smoothed(frame_power(x, frame_starts(analysed, period_s, x.shape[1], rate)), width)
+    p_in = smoothed(frame_mean_square(x, frame_starts(analysed, period_s, x.shape[1], rate)), width)
     p_in = np.interp(state.source_s / period_s, np.arange(analysed), p_in)
     starts = frame_starts(len(state.f0), period_s, state.frames, rate)
-    p_voiced = smoothed(frame_power(voiced, starts), width)
-    p_unvoiced = smoothed(frame_power(unvoiced, starts), width)
+    p_voiced = smoothed(frame_mean_square(voiced, starts), width)
+    p_unvoiced = smoothed(frame_mean_square(unvoiced, starts), width)
     heard = p_voiced > 1e-9 * max(p_in.max(initial=0.0), 1e-30)
     gain = np.ones(len(state.f0))
     gain[heard] = np.sqrt(np.maximum(p_in[heard] - p_unvoiced[heard], 0.0) / p_voiced[heard])
