@@ -176,3 +176,20 @@ def test_real_speech_does_not_crack_where_both_judges_hear_a_smooth_contour(spee
     smooth = pair & (step(judged) < 0.5)
     assert smooth.sum() >= 60  # 112 with librosa 0.11's pYIN, 80 with 0.10's
     assert np.sum(smooth & (step(ours) > 1.0)) <= 2
+
+
+def test_a_short_stretch_is_judged_by_the_voiced_frames_within_reach_only():
+    """Next to a long stretch, an unvoiced frame's neighbour f0 is that stretch's, not a glide towards a far one."""
+    from vcfx_world.f0 import _neighbour_f0
+
+    f0 = np.zeros(40)
+    f0[:3], f0[24:] = 200.0, 300.0  # 21 unvoiced frames between
+    guess = _neighbour_f0(f0, reach=6)
+    assert np.all(guess[18:24] == 300.0)  # within reach of the later stretch only: its f0, not 287-298 Hz
+    assert np.all(guess[3:9] == 200.0)
+    assert np.all(guess[9:18] == 0.0)  # beyond reach of both
+    f0[8:12] = 0.0
+    f0[6:8], f0[12:14] = 200.0, 250.0  # within reach of both sides: log-interpolated between them
+    guess = _neighbour_f0(f0, reach=6)
+    np.testing.assert_allclose(guess[8:12], 200.0 * (250.0 / 200.0) ** (np.arange(1, 5) / 5), rtol=1e-12)
+    assert np.all(_neighbour_f0(f0)[14:24] > 250.0)  # without a reach, every unvoiced frame glides

@@ -279,9 +279,12 @@ def _refined(x, f0, t, sample_rate: int, floor: float, ceil: float) -> tuple[np.
 
 
 def _neighbour_f0(f0: np.ndarray, reach: int | None = None) -> np.ndarray:
-    """f0 of each unvoiced frame (within ``reach`` frames of voiced ones), log-interpolated between them; else 0.
+    """f0 of each unvoiced frame, log-interpolated between the voiced frames either side of it; else 0.
 
     Before the first voiced frame and after the last, their f0 is taken.
+    With ``reach``, only frames within ``reach`` of a voiced frame get one,
+    and a voiced frame farther away on the other side counts for nothing:
+    the nearest voiced frame's f0 is taken instead.
     """
     voiced = np.flatnonzero(f0 > 0)
     out = np.zeros(len(f0))
@@ -292,9 +295,13 @@ def _neighbour_f0(f0: np.ndarray, reach: int | None = None) -> np.ndarray:
     if reach is None:
         out[f0 <= 0] = guess[f0 <= 0]
         return out
-    i = np.clip(np.searchsorted(voiced, frames), 1, len(voiced) - 1) if len(voiced) > 1 else np.zeros(len(f0), int)
-    near = np.minimum(np.abs(frames - voiced[i]), np.abs(frames - voiced[np.maximum(i - 1, 0)])) <= reach
-    out[near & (f0 <= 0)] = guess[near & (f0 <= 0)]
+    after = np.clip(np.searchsorted(voiced, frames), 0, len(voiced) - 1)
+    before = np.clip(np.searchsorted(voiced, frames, side="right") - 1, 0, len(voiced) - 1)
+    to_before, to_after = np.abs(frames - voiced[before]), np.abs(frames - voiced[after])
+    nearest = np.where(to_before <= to_after, voiced[before], voiced[after])
+    guess = np.where((to_before <= reach) & (to_after <= reach), guess, f0[nearest])
+    near = (np.minimum(to_before, to_after) <= reach) & (f0 <= 0)
+    out[near] = guess[near]
     return out
 
 
