@@ -38,6 +38,16 @@ def voice_48k(tmp_path) -> Path:
     return path
 
 
+def wait_for_first_block(run: subprocess.Popen, give_up_s: float = 120.0) -> None:
+    """Read ``vcfx live``'s stderr until it counts its first blocks: the stream has started."""
+    seen, give_up = b"", time.monotonic() + give_up_s
+    while b" blocks" not in seen and time.monotonic() < give_up:
+        part = os.read(run.stderr.fileno(), 256)
+        if not part:
+            return
+        seen += part
+
+
 def pitch_cents(path: Path, reference_hz: float = 150.0) -> tuple[float, int]:
     _, f0 = praat_f0(vcfx.load(path))
     voiced = f0[f0 > 0]
@@ -60,9 +70,7 @@ def test_ctrl_c_stops_a_realtime_run_and_writes_what_was_produced(tmp_path):
     vcfx.synthetic_voice(8.0, RATE, f0_hz=(150.0, 150.0)).audio.save(long_voice)
     out = tmp_path / "out.wav"
     run = vcfx_live(long_voice, out, "--chain", "pitch_shift=semitones=4", "--realtime")
-    seen, give_up = b"", time.monotonic() + 120
-    while b" blocks" not in seen and time.monotonic() < give_up:  # the stream has started: blocks are counted
-        seen += os.read(run.stderr.fileno(), 256)
+    wait_for_first_block(run)
     time.sleep(1.0)
     run.send_signal(signal.SIGINT)
     stdout, stderr = run.communicate(timeout=30)
@@ -126,7 +134,7 @@ def test_live_through_a_real_audio_device(voice_48k, tmp_path, null_sinks):
                                  "--channels=1", str(monitor)])
     run = vcfx_live("--chain", "pitch_shift=semitones=4", "--sample-rate", RATE, "--duration", 6, "--record", played,
                     env=null_sinks)
-    time.sleep(1.5)
+    wait_for_first_block(run)  # the stream takes audio from the device now: on a busy machine, seconds after start
     subprocess.run(["paplay", "--device=vcfx_in", str(voice_48k)], check=True, timeout=30)
     stdout, stderr = run.communicate(timeout=60)
     recorder.send_signal(signal.SIGINT)
