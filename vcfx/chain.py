@@ -82,11 +82,11 @@ def default_engine(effects: list[Effect]) -> str | None:
     for every chain: each effect runs in the domain the cost model of
     :func:`plan` picks (its first-listed domain on ties), which for the
     built-in pitch effects is WORLD. Measured beside PSOLA, WORLD was the
-    more natural on 16 of 20 lines at ±4 and ±12 semitones; PSOLA's four
-    are three at +12 (one voice by 0.22, one recording by 0.22-0.26 while
-    its other line goes to WORLD by 0.01) and one at +4 by 0.15, and on 24
-    other recordings WORLD is ahead at +12 by 0.02: too few voices for a
-    rule by shift size (docs/measurements.md, "Choosing the default engine").
+    more natural on 13 of 20 lines at ±4 and ±12 semitones. PSOLA was
+    ahead at +12 on the four real voices (by 0.08-0.21) and on 24 other
+    recordings (by 0.04), where the run before had it on three and behind
+    by 0.02: too few voices and runs for a rule by shift size
+    (docs/measurements.md, "Choosing the default engine").
 
     Parameters
     ----------
