@@ -278,3 +278,23 @@ def test_marks_fall_where_the_count_of_marks_passes_a_whole_number(sample_rate, 
     at, exact = marks_along(mark_rate(f0), starts, samples, sample_rate, exact=True)
     assert at.tolist() == expected
     np.testing.assert_allclose(exact, where, atol=1e-6)  # where the count reaches the whole number, between samples
+
+
+def test_the_grain_loop_adds_what_a_plain_sum_of_windowed_grains_does():
+    """Each grain: the input read between samples under a Hann window, added at its place (two channels)."""
+    from vcfx_psola.overlap_add import _grains
+
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 400)).astype(np.float32)
+    at, centre_in = np.array([30, 55, 90]), np.array([100, 180, 260])
+    after = np.array([0.0, 0.25, 0.8], dtype=np.float32)
+    half = np.array([20.0, 17.5, 12.3])
+    reach = np.ceil(half).astype(np.int64)
+    got = _grains(x, at, centre_in, after, half, reach, 120)
+    expected = np.zeros((2, 120))
+    for g in range(3):
+        for o in range(-reach[g], reach[g] + 1):
+            w = 0.5 + 0.5 * np.cos(np.pi * np.clip(o / half[g], -1, 1))
+            i = centre_in[g] + o
+            expected[:, at[g] + o] += w * ((1 - after[g]) * x[:, i] + after[g] * x[:, i + 1])
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
