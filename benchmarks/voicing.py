@@ -81,7 +81,7 @@ def rows() -> list[dict]:
     for label, audio, praat in voices():
         edge = edge_cents(audio)
         for s in SHIFTS:
-            shifted = vcfx.effect("pitch_shift", semitones=s)(audio)
+            shifted = vcfx.Chain([vcfx.effect("pitch_shift", semitones=s)], engine="world")(audio)
             err = aligned_cents(audio, shifted, 1.0, **{**praat, "floor": min(praat.get("floor", 60.0),
                                                                                OUTPUT_FLOOR)}) - 100 * s
             out.append({"voice": label, "shift": f"{s:+g}", "kept": round(kept(audio, shifted, **praat), 3),

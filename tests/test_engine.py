@@ -56,6 +56,16 @@ class Gain(vcfx.Effect):
         return state
 
 
+class PrefersTheEngine(Gain):
+    """``test_engine_gain`` that prefers the test engine when ``prefer`` is set."""
+
+    name = "test_engine_prefers"
+    params = Gain.params + (vcfx.Param("prefer", bool, True, "Prefer the test engine"),)
+
+    def preferred_engine(self):
+        return "test_engine" if self.prefer else None
+
+
 class EnginePlugin:
     def __init__(self):
         self.domain = ToyEngine()
@@ -67,6 +77,7 @@ class EnginePlugin:
     @vcfx.hookimpl
     def register_effects(self, register):
         register(Gain)
+        register(PrefersTheEngine)
 
 
 @pytest.fixture
@@ -112,6 +123,21 @@ def test_without_an_engine_the_effect_runs_in_world_as_before(engine, audio, mon
     assert (engine.analyses, engine.syntheses) == (0, 0)
     assert counter.calls["synthesize"] == 1 and counter.analysed_once(audio)
     assert out.frames == audio.frames
+
+
+def test_the_default_engine_is_the_one_an_effect_prefers_and_no_other_contradicts(engine, audio):
+    prefers = vcfx.effect("test_engine_prefers", gain_db=-6.0)
+    assert default_engine([prefers, gain(-3.0)]) == "test_engine"
+    assert domains(vcfx.Chain([prefers, gain(-3.0), fx("noise", snr_db=30.0)])) == [
+        ("test_engine", ["test_engine_prefers", "test_engine_gain"]), ("waveform", ["noise"])]
+    out = vcfx.Chain([prefers, gain(-3.0)])(audio)
+    assert (engine.analyses, engine.syntheses) == (1, 1)
+    np.testing.assert_allclose(out.samples, scaled(audio, -9.0), atol=1e-6)
+    # an effect that cannot run in it, or prefers another engine, leaves the choice to the planner
+    assert default_engine([prefers, fx("formant_shift", ratio=1.1)]) is None
+    assert default_engine([prefers, fx("pitch_shift", semitones=12.0), gain()]) is None
+    assert default_engine([vcfx.effect("test_engine_prefers", prefer=False), gain()]) is None
+    assert domains(vcfx.Chain([prefers], engine="world")) == [("world", ["test_engine_prefers"])]
 
 
 def test_the_engine_runs_a_run_of_effects_on_one_analysis_and_one_synthesis(engine, audio, monkeypatch):

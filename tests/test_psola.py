@@ -6,9 +6,11 @@ import pytest
 import vcfx
 import vcfx.testing
 from vcfx.chain import plan
+from vcfx.params import Uniform
 from truth import (aligned_cents, envelope_ratio, level_change_db, log_f0_spread, praat_f0, shift_cents,
                    subharmonic_db, vowels_and_hiss)
 from vcfx_psola import PsolaDomain, PsolaState
+from world_effects import Vibrato
 
 
 def psola(effects, audio, options=None):
@@ -193,6 +195,30 @@ def test_the_default_domains_are_unchanged():
     assert plan([vcfx.effect("pitch_shift"), vcfx.effect("tempo")])[0][0] == "world"
 
 
+def test_pitch_shift_runs_in_psola_by_default_from_five_semitones_up(voice):
+    def domains(*effects):
+        return [dom for dom, _ in plan(list(effects))]
+
+    def shift(semitones):
+        return vcfx.effect("pitch_shift", semitones=semitones)
+
+    assert domains(shift(4.9)) == domains(shift(-12.0)) == ["world"]
+    assert domains(shift(5.0)) == domains(shift(12.0)) == ["psola"]
+    assert domains(vcfx.effect("pitch_variance", factor=2.0), shift(12.0), vcfx.effect("tempo", rate=0.8),
+                   vcfx.effect("noise", snr_db=30.0)) == ["psola", "waveform"]
+    assert domains(shift(vcfx.Curve([(0.0, 0.0), (1.0, 7.0)]))) == ["world"]  # not up by 5 throughout
+    assert domains(shift(vcfx.Curve([(0.0, 6.0), (1.0, 7.0)]))) == ["psola"]
+    assert domains(shift(7.0), Vibrato()) == ["world"]  # an effect that has no PSOLA keeps the run in WORLD
+    assert domains(shift(7.0), shift(-12.0)) == ["psola"]  # no preference is no objection
+    assert domains(vcfx.Chain([shift(7.0)], engine="world")) == ["world"]
+
+    up = vcfx.Chain([shift(7.0)], seed=3)(voice.audio)
+    assert up == vcfx.Chain([shift(7.0)], seed=3, engine="psola")(voice.audio)
+    drawn = vcfx.Chain([shift(Uniform(6.0, 8.0))], seed=3)  # judged on the value each run draws
+    assert drawn(voice.audio) == vcfx.Chain([shift(Uniform(6.0, 8.0))], seed=3, engine="psola")(voice.audio)
+    assert drawn(voice.audio) != vcfx.Chain([shift(Uniform(6.0, 8.0))], seed=3, engine="world")(voice.audio)
+
+
 def test_stereo_channels_share_one_set_of_marks(stereo_voice):
     out = psola([vcfx.effect("pitch_shift", semitones=4.0)], stereo_voice)
     assert out.channels == 2 and out.frames == stereo_voice.frames
@@ -281,20 +307,34 @@ def test_marks_fall_where_the_count_of_marks_passes_a_whole_number(sample_rate, 
 
 
 def test_the_grain_loop_adds_what_a_plain_sum_of_windowed_grains_does():
-    """Each grain: the input read between samples under a Hann window, added at its place (two channels)."""
+    """Each grain: the input read between samples under a Hann window, added at its place (two channels);
+    voiced grains with their window-weighted mean taken off."""
     from vcfx_psola.overlap_add import _grains
 
     rng = np.random.default_rng(1)
-    x = rng.standard_normal((2, 400)).astype(np.float32)
+    x = (rng.standard_normal((2, 400)) + 0.5).astype(np.float32)
     at, centre_in = np.array([30, 55, 90]), np.array([100, 180, 260])
     after = np.array([0.0, 0.25, 0.8], dtype=np.float32)
     half = np.array([20.0, 17.5, 12.3])
     reach = np.ceil(half).astype(np.int64)
-    got = _grains(x, at, centre_in, after, half, reach, 120)
-    expected = np.zeros((2, 120))
-    for g in range(3):
-        for o in range(-reach[g], reach[g] + 1):
+    for zero_mean in (False, True):
+        got = _grains(x, at, centre_in, after, half, reach, 120, zero_mean)
+        expected = np.zeros((2, 120))
+        for g in range(3):
+            o = np.arange(-reach[g], reach[g] + 1)
             w = 0.5 + 0.5 * np.cos(np.pi * np.clip(o / half[g], -1, 1))
-            i = centre_in[g] + o
-            expected[:, at[g] + o] += w * ((1 - after[g]) * x[:, i] + after[g] * x[:, i + 1])
-    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
+            read = (1 - after[g]) * x[:, centre_in[g] + o] + after[g] * x[:, centre_in[g] + o + 1]
+            if zero_mean:
+                read = read - (read * w).sum(axis=1, keepdims=True) / w.sum()
+            expected[:, at[g] + o] += w * read
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-5)
+
+
+def test_an_octave_up_adds_no_offset():
+    """A 200 Hz sine an octave up: one-period grains, each with a positive mean, once summed to a DC offset
+    larger than the tone (the spectrum's peak sat at 0 Hz)."""
+    sine = vcfx.Audio(0.5 * np.sin(2 * np.pi * 200 * np.arange(16000) / 16000)[None], 16000)
+    out = psola([vcfx.effect("pitch_shift", semitones=12.0)], sine)
+    spectrum = np.abs(np.fft.rfft(out.samples[0]))
+    assert abs(np.argmax(spectrum) * 16000 / out.frames - 400.0) < 5.0
+    assert abs(out.samples.mean()) < 0.01 * np.sqrt(np.mean(out.samples ** 2))  # the ends hold part periods

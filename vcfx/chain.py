@@ -46,7 +46,7 @@ def plan(effects: Iterable[Effect], options: dict | None = None,
     Returns ``[(domain, [effects...]), ...]``, nested chains spliced in.
     """
     effects = [effects] if isinstance(effects, Chain) else list(effects)
-    leaves = _top_leaves(effects, dict(options or {}), check_engine(engine))
+    leaves = _with_default(_leaves(effects, dict(options or {}), check_engine(engine)))
     return [(dom, [leaves[i][0] for i in indices]) for dom, _, indices in _plan_leaves(leaves)]
 
 
@@ -78,26 +78,34 @@ def check_engine(engine: Any) -> str | None:
 def default_engine(effects: list[Effect]) -> str | None:
     """The engine ``effects`` run in when no chain around them chooses one.
 
-    This is the one place where the default engine is decided. It is None
-    for every chain: each effect runs in the domain the cost model of
-    :func:`plan` picks (its first-listed domain on ties), which for the
-    built-in pitch effects is WORLD. Measured beside PSOLA, WORLD was the
-    more natural on 13 of 20 lines at ±4 and ±12 semitones. PSOLA was
-    ahead at +12 on the four real voices (by 0.08-0.21) and on 24 other
-    recordings (by 0.04), where the run before had it on three and behind
-    by 0.02: too few voices and runs for a rule by shift size
+    This is the one place where the default engine is decided: the engine
+    that an effect prefers (:meth:`Effect.preferred_engine`) and no other
+    effect contradicts, when it is registered and every effect that works
+    outside the waveform can run in it. Otherwise None: each effect runs in
+    the domain the cost model of :func:`plan` picks (its first-listed
+    domain on ties), WORLD for the built-in pitch effects. ``pitch_shift``
+    prefers PSOLA from +5 semitones up, where PSOLA sounded the more natural
     (docs/measurements.md, "Choosing the default engine").
 
     Parameters
     ----------
     effects : list of Effect
-        Every effect of the chain, nested chains spliced in.
+        Every effect of the chain, nested chains spliced in, random
+        parameters drawn.
 
     Returns
     -------
     str or None
     """
-    return None
+    preferred = {eff.preferred_engine() for eff in effects} - {None}
+    if len(preferred) != 1:
+        return None
+    engine = preferred.pop()
+    if engine not in engines():
+        return None
+    if any(engine not in eff.domains and tuple(eff.domains) != (WAVEFORM,) for eff in effects):
+        return None
+    return engine
 
 
 CONVERSION_COST = 10
@@ -161,9 +169,8 @@ def _leaves(effects: list[Effect], options: dict[str, dict[str, Any]], engine: s
     return leaves
 
 
-def _top_leaves(effects: list[Effect], options: dict[str, dict[str, Any]], engine: str | None) -> list[Leaf]:
-    """:func:`_leaves` of a whole chain, with :func:`default_engine` for the effects no chain chose one for."""
-    leaves = _leaves(effects, options, engine)
+def _with_default(leaves: list[Leaf]) -> list[Leaf]:
+    """``leaves`` of a whole chain, with :func:`default_engine` for the effects no chain chose one for."""
     if any(eng is None for _, _, eng in leaves):
         default = default_engine([eff for eff, _, _ in leaves])
         leaves = [(eff, opts, default if eng is None else eng) for eff, opts, eng in leaves]
@@ -373,9 +380,9 @@ class Chain(Effect, MutableSequence):
         chain resolved ahead of time (:meth:`resolve`) and run with the same
         seed gives the same output as the random chain run with that seed.
         """
-        leaves = _top_leaves([self], ctx.options, None)
+        leaves = _leaves([self], ctx.options)
         draws = _draws(ctx)
-        drawn = [(eff.drawn(draws), options, engine) for eff, options, engine in leaves]
+        drawn = _with_default([(eff.drawn(draws), options, engine) for eff, options, engine in leaves])
         contexts = [Context.from_seed(seq, options)
                     for seq, (_, options, _) in zip(ctx.seed_sequence.spawn(len(leaves)), leaves)]
         return [eff for eff, _, _ in drawn], contexts, _plan_leaves(drawn)

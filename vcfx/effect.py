@@ -241,6 +241,16 @@ class Effect(Configurable):
         """
         return int(0.25 * sample_rate)
 
+    def preferred_engine(self) -> str | None:
+        """The engine this effect, with these parameter values, is best run in; None for no preference.
+
+        :func:`vcfx.chain.default_engine` runs a chain that chooses no
+        engine in the one its effects prefer. An effect that overrides this
+        says so from measurements, for the values it is given (a random
+        parameter counts as the value drawn for the run).
+        """
+        return None
+
     def live(self, sample_rate: int, channels: int, block_frames: int, ctx: Context) -> LiveProcessor:
         """A :class:`LiveProcessor` running this (``"waveform"`` domain) effect on a live stream.
 

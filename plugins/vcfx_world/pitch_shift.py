@@ -8,6 +8,16 @@ import vcfx
 
 from .features import WorldState
 
+PSOLA_FROM_SEMITONES = 5.0
+"""From this shift up (at every point of a curve), :meth:`PitchShift.preferred_engine` is PSOLA.
+
+Measured with ``benchmarks/default_engine.py``: from +5 up PSOLA's output
+scored higher by DNSMOS than WORLD's on the real voices of the repository
+and on most of 24 other recordings, with a lower p90 pitch error; at +4
+WORLD's did on the repository's voices (docs/measurements.md, "Choosing the
+default engine").
+"""
+
 
 class PitchShift(vcfx.Effect):
     """Shift the pitch by ``semitones`` with the WORLD vocoder.
@@ -18,7 +28,9 @@ class PitchShift(vcfx.Effect):
     shift only part of the voice.
 
     In the ``psola`` domain (``vcfx_psola``) the target f0 is scaled the
-    same way and the waveform is overlap-added at the new pitch marks.
+    same way and the waveform is overlap-added at the new pitch marks. A
+    chain that chooses no engine runs a shift of at least
+    :data:`PSOLA_FROM_SEMITONES` there (:meth:`preferred_engine`).
 
     Input shorter than 20 ms, the shortest the WORLD analysis takes, is an
     :class:`vcfx.AudioError` that says so and names the effect.
@@ -32,6 +44,14 @@ class PitchShift(vcfx.Effect):
     )
     domains = ("world", "psola")
     examples = ({"semitones": 4.0}, {"semitones": -4.0})
+
+    def preferred_engine(self) -> str | None:
+        """``"psola"`` for a shift of at least :data:`PSOLA_FROM_SEMITONES` throughout, else None (WORLD)."""
+        shift = self.semitones
+        values = [v for _, v in shift.points] if isinstance(shift, vcfx.Curve) else [shift]
+        if all(isinstance(v, (int, float)) and v >= PSOLA_FROM_SEMITONES for v in values):
+            return "psola"
+        return None
 
     def process_world(self, state: WorldState, ctx: vcfx.Context) -> WorldState:
         for i, ch in enumerate(state.channels):
