@@ -15,8 +15,8 @@ per shift:
   Praat's voiced input frames voiced in the output; median over the voices
   of the 90th percentile of the pitch error in cents);
 - **default**: the engine a chain of that ``pitch_shift`` alone runs in
-  when it chooses none (``engines.default_domain``), so the table shows the rule
-  beside the measurement it follows.
+  when it chooses none (``engines.default_domain``), so the table shows
+  the rule beside the measurement it follows.
 
 Needs the ``bench`` extra (``speechmos``, ``onnxruntime``).
 """
@@ -32,7 +32,7 @@ import numpy as np
 
 import vcfx
 
-from engines import _excerpt, default_domain, judge, ovrl, vcfx_psola, vcfx_world, voices  # noqa: E402 (this folder)
+from engines import _excerpt, default_domain, judge, ovrl, vcfx_psola, vcfx_world, voices
 
 SHIFTS = (-12.0, -7.0, -4.0, 4.0, 5.0, 6.0, 7.0, 9.0, 12.0)
 OTHER_VOICE_PRAAT = {"floor": 75.0, "ceiling": 600.0}

@@ -369,10 +369,11 @@ class PsolaLive(vcfx.LiveProcessor):
             ratio = self._f0_at(self.ratio, m)
             f = self._f0_at(self.target, m)
             spacing = self.sr / f if f > 0 else self.unvoiced
-            self._grain(m, a, min(period / ratio, spacing) if f > 0 else period / ratio, ratio)
+            self._grain(m, a, min(period / ratio, spacing) if f > 0 else period / ratio, ratio, voiced=f > 0)
             self.next_out += spacing
 
-    def _grain(self, m: int, a: int, half: float, ratio: float) -> None:
+    def _grain(self, m: int, a: int, half: float, ratio: float, voiced: bool) -> None:
+        """Add the grain around input mark ``a`` at output sample ``m``; a voiced one zero-mean, as offline."""
         half = min(half, float(self.pmax))
         reach = int(math.ceil(half))
         offsets = np.arange(-reach, reach + 1)
@@ -384,6 +385,8 @@ class PsolaLive(vcfx.LiveProcessor):
             lo = np.floor(pos).astype(int)
             frac = pos - lo
             grain = self.x[:, lo] * (1.0 - frac) + self.x[:, lo + 1] * frac
+        if voiced:
+            grain = grain - (grain * window).sum(axis=1, keepdims=True) / window.sum()
         at = m + offsets - self.base
         self.acc[:, at[0]:at[-1] + 1] += grain * window
 

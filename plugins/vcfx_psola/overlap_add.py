@@ -103,10 +103,11 @@ def overlap_add(state: PsolaState, channels: np.ndarray) -> tuple[np.ndarray, np
     octave up a grain spans one analysis period, centred on a glottal
     pulse, and its mean, repeated twice as often, added an offset (on
     speech.wav a fifth of the output's power lay below 60 Hz; on a pure
-    tone the offset outweighed the tone). With a formant ratio ``r`` the grains come from the input
-    resampled to play ``r`` times as fast (as Praat's "Change gender"
-    resamples the sound): a grain lasts ``1 / r`` as long and its spectrum,
-    the formants, moves up by ``r``, while the output marks keep the pitch.
+    tone the offset outweighed the tone). With a formant ratio ``r`` the
+    grains come from the input resampled to play ``r`` times as fast (as
+    Praat's "Change gender" resamples the sound): a grain lasts ``1 / r``
+    as long and its spectrum, the formants, moves up by ``r``, while the
+    output marks keep the pitch.
     """
     r = state.formant_ratio
     x = state.samples[channels]
@@ -135,7 +136,8 @@ def overlap_add(state: PsolaState, channels: np.ndarray) -> tuple[np.ndarray, np
         reach = np.ceil(half).astype(np.int64)
         first = int((centre_out - reach).min())
         length = int((centre_out + reach).max()) - first + 1
-        return int(a >= voiced_count), first, _grains(x, centre_out - first, centre_in, after, half, reach, length, a < voiced_count)
+        voiced = a < voiced_count
+        return int(not voiced), first, _grains(x, centre_out - first, centre_in, after, half, reach, length, voiced)
 
     firsts = [*range(0, voiced_count, CHUNK_MARKS), *range(voiced_count, len(out_marks), CHUNK_MARKS)]
     y = np.zeros((2, len(channels), state.frames + 2 * pad))

@@ -20,7 +20,7 @@ default engine").
 
 
 class PitchShift(vcfx.Effect):
-    """Shift the pitch by ``semitones`` with the WORLD vocoder.
+    """Shift the pitch by ``semitones`` with the WORLD vocoder (or PSOLA), keeping the formants.
 
     f0 is multiplied by ``2 ** (semitones / 12)`` on voiced frames; the
     spectral envelope is kept, so formants stay where they were. The
