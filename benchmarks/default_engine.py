@@ -11,6 +11,8 @@ per shift:
 
 - **OVRL**: the mean DNSMOS P.835 overall score of each engine's outputs
   (``truth.dnsmos_ovrl``), and on how many voices PSOLA scored higher;
+  **hp**: the same means with the outputs high-passed at 50 Hz, as
+  ``benchmarks/engines.py``'s "OVRL hp" column;
 - **kept** and **p90**: as in ``benchmarks/engines.py`` (mean share of
   Praat's voiced input frames voiced in the output; median over the voices
   of the 90th percentile of the pitch error in cents);
@@ -32,7 +34,7 @@ import numpy as np
 
 import vcfx
 
-from engines import _excerpt, default_domain, judge, ovrl, vcfx_psola, vcfx_world, voices
+from engines import _excerpt, default_domain, judge, naturalness, vcfx_psola, vcfx_world, voices
 
 SHIFTS = (-12.0, -7.0, -4.0, 4.0, 5.0, 6.0, 7.0, 9.0, 12.0)
 OTHER_VOICE_PRAAT = {"floor": 75.0, "ceiling": 600.0}
@@ -57,7 +59,7 @@ def measure(found: list[tuple[str, vcfx.Audio, dict]], shifts) -> list[dict]:
                 out = shift(audio, semitones)
                 judged = judge(audio, out, semitones, praat)
                 errors = np.abs(judged["cents"])
-                row[name] = {"OVRL": ovrl(out), "kept": judged["kept"],
+                row[name] = {**naturalness(out), "kept": judged["kept"],
                              "p90": float(np.percentile(errors, 90)) if errors.size else float("nan")}
             table.append(row)
     return table
@@ -65,7 +67,8 @@ def measure(found: list[tuple[str, vcfx.Audio, dict]], shifts) -> list[dict]:
 
 def report(table: list[dict], shifts) -> str:
     header = (f"{'shift':>6} {'voices':>6} {'OVRL WORLD':>10} {'OVRL PSOLA':>10} {'PSOLA ahead':>11} "
-              f"{'kept WORLD':>10} {'kept PSOLA':>10} {'p90 WORLD':>9} {'p90 PSOLA':>9}  default")
+              f"{'hp WORLD':>8} {'hp PSOLA':>8} {'kept WORLD':>10} {'kept PSOLA':>10} {'p90 WORLD':>9} "
+              f"{'p90 PSOLA':>9}  default")
     lines = [header, "-" * len(header)]
     for semitones in shifts:
         rows = [r for r in table if r["shift"] == semitones]
@@ -78,7 +81,8 @@ def report(table: list[dict], shifts) -> str:
         ahead = int(np.sum(values("PSOLA", "OVRL") > values("WORLD", "OVRL")))
         lines.append(
             f"{semitones:>+6g} {len(rows):>6} {values('WORLD', 'OVRL').mean():>10.3f} "
-            f"{values('PSOLA', 'OVRL').mean():>10.3f} {ahead:>7} of {len(rows):<2}"
+            f"{values('PSOLA', 'OVRL').mean():>10.3f} {ahead:>7} of {len(rows):<2} "
+            f"{values('WORLD', 'OVRL hp').mean():>8.3f} {values('PSOLA', 'OVRL hp').mean():>8.3f}"
             f"{values('WORLD', 'kept').mean():>10.3f} {values('PSOLA', 'kept').mean():>10.3f} "
             f"{np.nanmedian(values('WORLD', 'p90')):>9.1f} {np.nanmedian(values('PSOLA', 'p90')):>9.1f}  "
             f"{default_domain(semitones)}")

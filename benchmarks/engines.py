@@ -17,6 +17,9 @@ the input's pitch range times the intended ratio):
   ``bench`` extra (``pip install "vcfx[bench]"``: ``speechmos``, whose wheel
   holds the models, and ``onnxruntime``); without it the column is left out.
   An ``input`` line per voice scores the unchanged voice;
+- **OVRL hp**: the same score of the audio high-passed at 50 Hz
+  (``truth.DNSMOS_HIGHPASS_HZ``): DNSMOS also hears what lies below, which
+  no listener does, so a score that holds only as it is does not count;
 - **RTF**: seconds of work per second of audio, best of ``--repeat`` rounds
   in which the engines take turns, after a warm-up call (lower is faster).
 
@@ -49,7 +52,7 @@ from vcfx.chain import plan
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the judges the tests use: tests/truth.py
-from truth import dnsmos_ovrl, shift_error  # noqa: E402
+from truth import DNSMOS_HIGHPASS_HZ, dnsmos_ovrl, shift_error  # noqa: E402
 
 SPEECH = Path(os.environ.get("VCFX_SHARED_AUDIO", ROOT.parent / "shared" / "audio")) / "speech.wav"
 SHIFTS = (-12.0, -4.0, 4.0, 12.0)
@@ -135,9 +138,14 @@ def judge(before: vcfx.Audio, after: vcfx.Audio, semitones: float, praat: dict) 
             "kept": sum(j["kept"] * j["frames"] for j in judged) / frames}
 
 
-def ovrl(audio: vcfx.Audio) -> float:
-    """DNSMOS OVRL, the mean over channels."""
-    return float(np.mean([dnsmos_ovrl(_channel(audio, c)) for c in range(audio.channels)]))
+def ovrl(audio: vcfx.Audio, highpass_hz: float | None = None) -> float:
+    """DNSMOS OVRL, the mean over channels (of the audio high-passed at ``highpass_hz`` when given)."""
+    return float(np.mean([dnsmos_ovrl(_channel(audio, c), highpass_hz) for c in range(audio.channels)]))
+
+
+def naturalness(audio: vcfx.Audio) -> dict:
+    """The OVRL columns: as it is, and high-passed at ``DNSMOS_HIGHPASS_HZ``."""
+    return {"OVRL": ovrl(audio), "OVRL hp": ovrl(audio, DNSMOS_HIGHPASS_HZ)}
 
 
 # -- measuring --------------------------------------------------------------------------------------------
@@ -157,16 +165,16 @@ def _run_all(found: dict, audio: vcfx.Audio, semitones: float, repeat: int) -> d
     return {name: (outputs[name], best[name] / audio.duration_s) for name in found}
 
 
-def rows(repeat: int = 1, naturalness: bool = True) -> list[dict]:
-    """One dict per (voice, shift, engine), plus an ``input`` line per voice when ``naturalness``."""
+def rows(repeat: int = 1, scored: bool = True) -> list[dict]:
+    """One dict per (voice, shift, engine), plus an ``input`` line per voice when ``scored`` (DNSMOS)."""
     table = []
     found = engines()
     warm = vcfx.synthetic_voice(0.5, 22050).audio
     for fn in found.values():
         fn(warm, 4.0)  # one-time costs (imports, JIT, plan caches) are not the engine's per-call speed
     for label, audio, praat in voices():
-        if naturalness:
-            table.append({"voice": label, "shift": "", "engine": "input", "OVRL": ovrl(audio)})
+        if scored:
+            table.append({"voice": label, "shift": "", "engine": "input", **naturalness(audio)})
         for semitones in SHIFTS:
             for name, (out, rtf) in _run_all(found, audio, semitones, repeat).items():
                 judged = judge(audio, out, semitones, praat)
@@ -174,15 +182,17 @@ def rows(repeat: int = 1, naturalness: bool = True) -> list[dict]:
                 row = {"voice": label, "shift": f"{semitones:+g}", "engine": name,
                        "bias": float(np.median(judged["cents"])), "median": float(np.median(error)),
                        "p90": float(np.percentile(error, 90)), "kept": judged["kept"], "RTF": rtf}
-                if naturalness:
-                    row["OVRL"] = ovrl(out)
+                if scored:
+                    row.update(naturalness(out))
                 table.append(row)
     return table
 
 
-FORMATS = {"bias": "{:+.1f}", "median": "{:.1f}", "p90": "{:.1f}", "kept": "{:.3f}", "OVRL": "{:.2f}", "RTF": "{:.4f}"}
+FORMATS = {"bias": "{:+.1f}", "median": "{:.1f}", "p90": "{:.1f}", "kept": "{:.3f}", "OVRL": "{:.2f}",
+           "OVRL hp": "{:.2f}", "RTF": "{:.4f}"}
 HEADERS = {"bias": "bias (cents)", "median": "median abs. error (cents)", "p90": "p90 abs. error (cents)",
-           "kept": "voiced kept", "OVRL": "DNSMOS OVRL", "RTF": "RTF"}
+           "kept": "voiced kept", "OVRL": "DNSMOS OVRL", "OVRL hp": f"OVRL, {DNSMOS_HIGHPASS_HZ:g} Hz high-passed",
+           "RTF": "RTF"}
 
 
 def markdown(table: list[dict]) -> str:
@@ -214,20 +224,23 @@ def summary(table: list[dict]) -> str:
                 f"  p90 ±12 {span(large, 'p90', '{:.0f}')}  kept ±4 {span(small, 'kept', '{:.2f}')}"
                 f"  kept ±12 {span(large, 'kept', '{:.2f}')}  RTF {span(mine, 'RTF', '{:.3f}')}")
         if "OVRL" in mine[0]:
-            real = [r["OVRL"] for r in mine if not r["voice"].startswith("synthetic")]
-            text += f"  OVRL mean {np.mean([r['OVRL'] for r in mine]):.2f} (real voices {np.mean(real):.2f})"
+            text += "  " + _mean_scores(mine)
         out.append(text)
     default = _default_lines(table)
     if default and "OVRL" in default[0]:
-        real = [r["OVRL"] for r in default if not r["voice"].startswith("synthetic")]
-        out.append(f"{'vcfx default engine':30s} OVRL mean {np.mean([r['OVRL'] for r in default]):.2f}"
-                   f" (real voices {np.mean(real):.2f}): each line's engine as a chain without one picks it")
+        out.append(f"{'vcfx default engine':30s} {_mean_scores(default)}: each line's engine as a chain without "
+                   "one picks it")
     inputs = [r for r in table if r["engine"] == "input"]
     if inputs:
-        real = [r["OVRL"] for r in inputs if not r["voice"].startswith("synthetic")]
-        out.append(f"{'input (unchanged)':30s} OVRL mean {np.mean([r['OVRL'] for r in inputs]):.2f}"
-                   f" (real voices {np.mean(real):.2f})")
+        out.append(f"{'input (unchanged)':30s} {_mean_scores(inputs)}")
     return "\n".join(out)
+
+
+def _mean_scores(rs: list[dict]) -> str:
+    """Mean OVRL of these lines, as they are and high-passed, over all and over the real voices."""
+    real = [r for r in rs if not r["voice"].startswith("synthetic")]
+    return (f"OVRL mean {np.mean([r['OVRL'] for r in rs]):.2f} (real voices {np.mean([r['OVRL'] for r in real]):.2f}),"
+            f" high-passed {np.mean([r['OVRL hp'] for r in rs]):.2f} ({np.mean([r['OVRL hp'] for r in real]):.2f})")
 
 
 def default_domain(semitones: float) -> str:
@@ -259,14 +272,14 @@ def main(argv=None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="timing rounds per line; each engine's best counts")
     parser.add_argument("--no-dnsmos", action="store_true", help="leave the naturalness column out")
     args = parser.parse_args(argv)
-    naturalness = not args.no_dnsmos and _naturalness_available()
+    scored = not args.no_dnsmos and _naturalness_available()
     start = time.perf_counter()
-    table = rows(repeat=args.repeat, naturalness=naturalness)
+    table = rows(repeat=args.repeat, scored=scored)
     print(markdown(table))
     print("\nRanges over the lines above:")
     print(summary(table))
     notes = []
-    if not naturalness:
+    if not scored:
         notes.append('no DNSMOS column: pip install "vcfx[bench]" for speechmos and onnxruntime'
                      if not args.no_dnsmos else "no DNSMOS column (--no-dnsmos)")
     if "vcfx PSOLA" not in engines():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import vcfx
-from truth import dnsmos_ovrl, level_change_db, shift_error, subharmonic_db, vowels_and_hiss
+from truth import DNSMOS_HIGHPASS_HZ, dnsmos_ovrl, level_change_db, shift_error, subharmonic_db, vowels_and_hiss
 
 CONTOUR = (140.0, 220.0, 160.0)
 
@@ -49,6 +49,15 @@ def test_dnsmos_prefers_a_clean_voice_to_a_noisy_one():
     good, bad = dnsmos_ovrl(clean), dnsmos_ovrl(noisy)
     assert 1.0 <= bad < good <= 5.0
     assert good - bad > 0.5
+
+
+def test_the_high_passed_dnsmos_does_not_hear_what_lies_below_50_hz():
+    pytest.importorskip("speechmos")
+    clean = vcfx.example_voice()
+    t = np.arange(clean.frames) / clean.sample_rate
+    rumble = (0.05 + 0.05 * np.sin(2 * np.pi * 8.0 * t)).astype(np.float32)  # an offset and an 8 Hz sway
+    moved = vcfx.Audio(clean.samples + rumble, clean.sample_rate)
+    assert dnsmos_ovrl(moved, DNSMOS_HIGHPASS_HZ) == pytest.approx(dnsmos_ovrl(clean, DNSMOS_HIGHPASS_HZ), abs=0.03)
 
 
 def test_subharmonic_db_hears_a_cycle_repeated_every_other_period():
