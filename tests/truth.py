@@ -138,12 +138,10 @@ def vowels_and_hiss(rate: int = 22050, f0_hz: float = 180.0, pairs: int = 3) -> 
     spans : dict
         ``"noise"`` and ``"vowel"``: the (start, end) samples of each part.
     """
-    from scipy import signal
-
     vowel = vcfx.synthetic_voice(0.3, rate, f0_hz=f0_hz).audio.samples[0]
     vowel = vowel * np.hanning(len(vowel)) ** 0.25
-    band = signal.butter(4, (2000.0, 6000.0), "bandpass", fs=rate, output="sos")
-    noise = signal.sosfilt(band, np.random.default_rng(0).standard_normal(int(0.2 * rate)))
+    band = scipy.signal.butter(4, (2000.0, 6000.0), "bandpass", fs=rate, output="sos")
+    noise = scipy.signal.sosfilt(band, np.random.default_rng(0).standard_normal(int(0.2 * rate)))
     noise *= np.hanning(len(noise)) ** 0.25
     noise *= np.sqrt(np.mean(vowel ** 2) / np.mean(noise ** 2)) / 4.0
     parts, spans = [], {"noise": [], "vowel": []}
