@@ -20,6 +20,8 @@ the input's pitch range times the intended ratio):
 - **OVRL hp**: the same score of the audio high-passed at 50 Hz
   (``truth.DNSMOS_HIGHPASS_HZ``): DNSMOS also hears what lies below, which
   no listener does, so a score that holds only as it is does not count;
+- **P.808 hp**: DNSMOS's other model (``truth.dnsmos_scores``, trained on
+  P.808 ratings), of the high-passed audio: a second opinion;
 - **RTF**: seconds of work per second of audio, best of ``--repeat`` rounds
   in which the engines take turns, after a warm-up call (lower is faster).
 
@@ -52,7 +54,7 @@ from vcfx.chain import plan
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the judges the tests use: tests/truth.py
-from truth import DNSMOS_HIGHPASS_HZ, dnsmos_ovrl, shift_error  # noqa: E402
+from truth import DNSMOS_HIGHPASS_HZ, dnsmos_scores, shift_error  # noqa: E402
 
 SPEECH = Path(os.environ.get("VCFX_SHARED_AUDIO", ROOT.parent / "shared" / "audio")) / "speech.wav"
 SHIFTS = (-12.0, -4.0, 4.0, 12.0)
@@ -138,14 +140,16 @@ def judge(before: vcfx.Audio, after: vcfx.Audio, semitones: float, praat: dict) 
             "kept": sum(j["kept"] * j["frames"] for j in judged) / frames}
 
 
-def ovrl(audio: vcfx.Audio, highpass_hz: float | None = None) -> float:
-    """DNSMOS OVRL, the mean over channels (of the audio high-passed at ``highpass_hz`` when given)."""
-    return float(np.mean([dnsmos_ovrl(_channel(audio, c), highpass_hz) for c in range(audio.channels)]))
+def scores(audio: vcfx.Audio, highpass_hz: float | None = None) -> dict[str, float]:
+    """DNSMOS's scores (``truth.dnsmos_scores``), each the mean over channels."""
+    per_channel = [dnsmos_scores(_channel(audio, c), highpass_hz) for c in range(audio.channels)]
+    return {key: float(np.mean([s[key] for s in per_channel])) for key in per_channel[0]}
 
 
 def naturalness(audio: vcfx.Audio) -> dict:
-    """The OVRL columns: as it is, and high-passed at ``DNSMOS_HIGHPASS_HZ``."""
-    return {"OVRL": ovrl(audio), "OVRL hp": ovrl(audio, DNSMOS_HIGHPASS_HZ)}
+    """The naturalness columns: OVRL as it is and high-passed at ``DNSMOS_HIGHPASS_HZ``, P.808 high-passed."""
+    passed = scores(audio, DNSMOS_HIGHPASS_HZ)
+    return {"OVRL": scores(audio)["ovrl"], "OVRL hp": passed["ovrl"], "P.808 hp": passed["p808"]}
 
 
 # -- measuring --------------------------------------------------------------------------------------------
@@ -189,10 +193,10 @@ def rows(repeat: int = 1, scored: bool = True) -> list[dict]:
 
 
 FORMATS = {"bias": "{:+.1f}", "median": "{:.1f}", "p90": "{:.1f}", "kept": "{:.3f}", "OVRL": "{:.2f}",
-           "OVRL hp": "{:.2f}", "RTF": "{:.4f}"}
+           "OVRL hp": "{:.2f}", "P.808 hp": "{:.2f}", "RTF": "{:.4f}"}
 HEADERS = {"bias": "bias (cents)", "median": "median abs. error (cents)", "p90": "p90 abs. error (cents)",
            "kept": "voiced kept", "OVRL": "DNSMOS OVRL", "OVRL hp": f"OVRL, {DNSMOS_HIGHPASS_HZ:g} Hz high-passed",
-           "RTF": "RTF"}
+           "P.808 hp": "P.808, high-passed", "RTF": "RTF"}
 
 
 def markdown(table: list[dict]) -> str:
@@ -237,10 +241,14 @@ def summary(table: list[dict]) -> str:
 
 
 def _mean_scores(rs: list[dict]) -> str:
-    """Mean OVRL of these lines, as they are and high-passed, over all and over the real voices."""
+    """Mean scores of these lines (OVRL as they are and high-passed, P.808), over all and over the real voices."""
     real = [r for r in rs if not r["voice"].startswith("synthetic")]
-    return (f"OVRL mean {np.mean([r['OVRL'] for r in rs]):.2f} (real voices {np.mean([r['OVRL'] for r in real]):.2f}),"
-            f" high-passed {np.mean([r['OVRL hp'] for r in rs]):.2f} ({np.mean([r['OVRL hp'] for r in real]):.2f})")
+    def mean(key, lines):
+        return np.mean([r[key] for r in lines])
+
+    return (f"OVRL mean {mean('OVRL', rs):.2f} (real voices {mean('OVRL', real):.2f}), high-passed "
+            f"{mean('OVRL hp', rs):.2f} ({mean('OVRL hp', real):.2f}); P.808 {mean('P.808 hp', rs):.2f} "
+            f"({mean('P.808 hp', real):.2f})")
 
 
 def default_domain(semitones: float) -> str:

@@ -296,18 +296,20 @@ DNSMOS is not deaf below it: an offset that follows the voice moved a
 score by 0.4 (docs/measurements.md#judges)."""
 
 
-def dnsmos_ovrl(audio: vcfx.Audio, highpass_hz: float | None = None) -> float:
-    """DNSMOS P.835 overall score (1-5, no reference) of the first channel.
+def dnsmos_scores(audio: vcfx.Audio, highpass_hz: float | None = None) -> dict[str, float]:
+    """DNSMOS's no-reference scores (1-5) of the first channel: P.835's ``ovrl``, ``sig``, ``bak``, and ``p808``.
 
     The models ship inside the ``speechmos`` wheel and run on onnxruntime
     (``pip install "vcfx[bench]"``); the audio is resampled to 16 kHz and
-    clipped to [-1, 1], as the model requires. The model scores 9.01 s
-    windows one second apart and averages them; a shorter clip is repeated
+    clipped to [-1, 1], as the model requires. The models score 9.01 s
+    windows one second apart and average them; a shorter clip is repeated
     to fill exactly one window (``speechmos`` itself would double it until
     it fits, scoring up to twice as many windows of the same audio). With
     ``highpass_hz`` (:data:`DNSMOS_HIGHPASS_HZ`) the audio is first
     high-passed there (4th-order Butterworth, forward and back, so no
-    delay), so what lies below, inaudible, does not count.
+    delay), so what lies below, inaudible, does not count. ``p808`` is the
+    second model DNSMOS carries, trained on other ratings (ITU-T P.808):
+    a second opinion from the same package.
     """
     from speechmos import dnsmos
 
@@ -319,7 +321,13 @@ def dnsmos_ovrl(audio: vcfx.Audio, highpass_hz: float | None = None) -> float:
     window = int(dnsmos.INPUT_LENGTH * DNSMOS_RATE)
     if len(x) < window:
         x = np.resize(x, window)
-    return float(dnsmos.run(np.clip(x, -1.0, 1.0), DNSMOS_RATE)["ovrl_mos"])
+    scores = dnsmos.run(np.clip(x, -1.0, 1.0), DNSMOS_RATE)
+    return {key: float(scores[f"{key}_mos"]) for key in ("ovrl", "sig", "bak", "p808")}
+
+
+def dnsmos_ovrl(audio: vcfx.Audio, highpass_hz: float | None = None) -> float:
+    """DNSMOS P.835 overall score (1-5, no reference) of the first channel (:func:`dnsmos_scores`)."""
+    return dnsmos_scores(audio, highpass_hz)["ovrl"]
 
 
 def text_table(rows: list[dict], columns: list[str] | None = None) -> str:
