@@ -15,8 +15,8 @@ the input's pitch range times the intended ratio):
 - **OVRL**: DNSMOS P.835 overall score (1-5, no reference; at 16 kHz), a
   predictor of how natural listeners would rate the speech. It needs the
   ``bench`` extra (``pip install "vcfx[bench]"``: ``speechmos``, whose wheel
-  holds the models, and ``onnxruntime``); without it the column is left out.
-  An ``input`` line per voice scores the unchanged voice;
+  holds the models, and ``onnxruntime``); without it the DNSMOS columns are
+  left out. An ``input`` line per voice scores the unchanged voice;
 - **OVRL hp**: the same score of the audio high-passed at 50 Hz
   (``truth.DNSMOS_HIGHPASS_HZ``): DNSMOS also hears what lies below, which
   no listener does, so a score that holds only as it is does not count;
@@ -243,6 +243,7 @@ def summary(table: list[dict]) -> str:
 def _mean_scores(rs: list[dict]) -> str:
     """Mean scores of these lines (OVRL as they are and high-passed, P.808), over all and over the real voices."""
     real = [r for r in rs if not r["voice"].startswith("synthetic")]
+
     def mean(key, lines):
         return np.mean([r[key] for r in lines])
 
@@ -278,7 +279,7 @@ def _naturalness_available() -> bool:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="timing rounds per line; each engine's best counts")
-    parser.add_argument("--no-dnsmos", action="store_true", help="leave the naturalness column out")
+    parser.add_argument("--no-dnsmos", action="store_true", help="leave the naturalness columns out")
     args = parser.parse_args(argv)
     scored = not args.no_dnsmos and _naturalness_available()
     start = time.perf_counter()
@@ -288,8 +289,8 @@ def main(argv=None) -> int:
     print(summary(table))
     notes = []
     if not scored:
-        notes.append('no DNSMOS column: pip install "vcfx[bench]" for speechmos and onnxruntime'
-                     if not args.no_dnsmos else "no DNSMOS column (--no-dnsmos)")
+        notes.append('no DNSMOS columns: pip install "vcfx[bench]" for speechmos and onnxruntime'
+                     if not args.no_dnsmos else "no DNSMOS columns (--no-dnsmos)")
     if "vcfx PSOLA" not in engines():
         notes.append('no vcfx PSOLA rows: no "psola" domain is registered')
     if not SPEECH.is_file():
