@@ -90,3 +90,19 @@ def test_factor_range():
     assert effect.factor == 2.0
     assert effect.to_spec() == "pitch_variance=factor=2"
     assert vcfx.Chain.from_spec("pitch_variance=factor=curve(0:1;1:0)")[0].factor == vcfx.Curve([(0, 1), (1, 0)])
+
+
+@pytest.mark.parametrize("engine", ["world", "psola"])
+def test_a_faint_stretch_does_not_set_the_centre(engine):
+    """A voice at 190-230 Hz, then 0.5 s at 120 Hz 46 dB below it: factor 2 keeps the loud part's mean."""
+    loud = vcfx.synthetic_voice(1.2, 22050, f0_hz=(190.0, 230.0, 210.0)).audio
+    faint = vcfx.synthetic_voice(0.5, 22050, f0_hz=(120.0, 125.0)).audio
+    voice = vcfx.Audio(np.concatenate([loud.samples, 0.005 * faint.samples], axis=1), 22050)
+    out = vcfx.Chain([vcfx.effect("pitch_variance", factor=2.0)], engine=engine)(voice)
+    t, before = praat_f0(voice)
+    _, after = praat_f0(out)
+    inner = (t < 1.2) & (before > 0) & (after > 0)
+    assert inner.sum() > 100
+    # counted in, the faint part pulls the centre down and moves the loud part 300 cents up
+    moved = 1200 * (np.mean(np.log2(after[inner])) - np.mean(np.log2(before[inner])))
+    assert abs(moved) < 10.0

@@ -76,6 +76,23 @@ class PsolaState:
         frame = np.rint(self.source_s / (self.frame_period_ms / 1000.0)).astype(int)
         return self.periodicity[np.clip(frame, 0, len(self.periodicity) - 1)]
 
+    def output_power(self) -> np.ndarray | None:
+        """Mean-square level of the input around the time each output frame reads, over every channel.
+
+        The window is three periods of the f0 floor, Praat's for its
+        voicing. ``None`` when the state holds no samples (a live stream's
+        frames).
+        """
+        if self.samples.shape[-1] == 0:
+            return None
+        square = np.square(self.samples).mean(axis=0)
+        total = np.concatenate(([0.0], np.cumsum(square)))
+        half = int(1.5 * self.sample_rate / self.options["f0_floor_hz"])
+        centre = np.rint(self.source_s * self.sample_rate).astype(int)
+        lo = np.clip(centre - half, 0, len(square))
+        hi = np.clip(centre + half + 1, 0, len(square))
+        return (total[hi] - total[lo]) / np.maximum(hi - lo, 1)
+
     def scale_f0(self, factor) -> None:
         """Multiply the output f0 by ``factor`` (a number, or one per frame); unvoiced frames stay 0."""
         self.f0 = self.f0 * np.broadcast_to(np.asarray(factor, dtype=float), self.f0.shape)

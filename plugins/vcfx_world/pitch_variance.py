@@ -2,29 +2,46 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 
 import vcfx
 
 from .f0 import VOICING_THRESHOLD
-from .features import WorldFeatures, WorldState
+from .features import WorldState, frame_power
 
 CLEARLY_PERIODIC = VOICING_THRESHOLD
 """Frames at least this periodic set the centre (see :attr:`WorldFeatures.periodicity`)."""
 
+FAINT_DB = 30.0
+"""Voiced frames more than this far below the loudest one do not set the centre (Praat's silence threshold, 0.03)."""
 
-def centre(ch: WorldFeatures) -> float:
-    """Mean log2 f0 of the clearly periodic voiced frames (of every voiced frame if none is, or if unknown).
 
-    Periodicity is unknown when the features carry none, or none frame by
-    frame (features built by hand).
+def centre(f0: np.ndarray, periodicity: np.ndarray | None = None, power: np.ndarray | None = None) -> float:
+    """Mean log2 f0 of the voiced frames that clearly repeat at their period and are not faint.
+
+    Parameters
+    ----------
+    f0 : np.ndarray
+        f0 per frame in Hz, 0 where unvoiced; at least one frame voiced.
+    periodicity : np.ndarray, optional
+        Normalised autocorrelation at one period per frame; frames below
+        :data:`CLEARLY_PERIODIC` do not count.
+    power : np.ndarray, optional
+        Mean-square level per frame; frames more than :data:`FAINT_DB`
+        below the loudest voiced frame do not count.
+
+    Either is ignored when missing or not one value per frame (features
+    built by hand, a live stream's frames). When no frame passes, every
+    voiced frame counts.
     """
-    voiced = ch.f0 > 0
-    known = ch.periodicity is not None and len(ch.periodicity) == len(ch.f0)
-    clear = voiced & (ch.periodicity >= CLEARLY_PERIODIC) if known else voiced
-    return float(np.mean(np.log2(ch.f0[clear if clear.any() else voiced])))
+    voiced = f0 > 0
+    chosen = voiced.copy()
+    if periodicity is not None and len(periodicity) == len(f0):
+        chosen &= periodicity >= CLEARLY_PERIODIC
+    if power is not None and len(power) == len(f0):
+        level_db = 10 * np.log10(np.maximum(power, np.finfo(float).tiny))
+        chosen &= level_db >= level_db[voiced].max() - FAINT_DB
+    return float(np.mean(np.log2(f0[chosen if chosen.any() else voiced])))
 
 
 class PitchVariance(vcfx.Effect):
@@ -36,9 +53,11 @@ class PitchVariance(vcfx.Effect):
     ``factor``. ``0`` speaks on one note, ``1`` changes nothing, ``2`` is
     twice as lively. The mean stays where it was. It is taken over the
     frames that clearly repeat at their period (normalised autocorrelation
-    at least :data:`CLEARLY_PERIODIC`, Praat's voicing threshold): creak
-    and breathy phrase ends, which the f0 tracker may still call voiced,
-    would drag it away from the pitch a listener hears as the voice's own.
+    at least :data:`CLEARLY_PERIODIC`, Praat's voicing threshold) and
+    are no more than :data:`FAINT_DB` below the loudest voiced frame
+    (Praat's silence threshold): creak, breathy and faint phrase ends,
+    which the f0 tracker may still call voiced, would drag it away from the
+    pitch a listener hears as the voice's own.
     The result is kept inside the analysis' f0 range (``f0_floor_hz`` ..
     ``f0_ceil_hz``). The spectral envelope is kept and the length does not
     change. ``factor`` may be a :class:`vcfx.Curve`.
@@ -65,7 +84,7 @@ class PitchVariance(vcfx.Effect):
             if not voiced.any():
                 continue
             log_f0 = np.log2(ch.f0[voiced])
-            m = centre(ch)
+            m = centre(ch.f0, ch.periodicity, frame_power(ch.spectral_envelope))
             factor = vcfx.at_times(self.factor, state.frame_times(i))[voiced]
             f0 = ch.f0.copy()
             f0[voiced] = np.clip(np.exp2(m + factor * (log_f0 - m)),
@@ -77,7 +96,7 @@ class PitchVariance(vcfx.Effect):
         voiced = state.f0 > 0
         if not voiced.any():
             return state
-        m = centre(SimpleNamespace(f0=state.f0, periodicity=state.output_periodicity()))
+        m = centre(state.f0, state.output_periodicity(), state.output_power())
         factor = vcfx.at_times(self.factor, state.frame_times())
         log_f0 = np.log2(np.where(voiced, state.f0, 1.0))
         target = np.clip(np.exp2(m + factor * (log_f0 - m)), state.options["f0_floor_hz"], state.options["f0_ceil_hz"])
