@@ -160,7 +160,8 @@ def _chain_option(f):
 @click.option("--channels", type=click.IntRange(1, 64), default=1, show_default=True, help="Device channels.")
 @click.option("--record", type=click.Path(dir_okay=False, path_type=Path), metavar="OUT",
               help="With devices: also write what was played.")
-@click.option("--duration", type=click.FloatRange(min=0.1), metavar="SECONDS", help="With devices: stop after this long.")
+@click.option("--duration", type=click.FloatRange(min=0.1), metavar="SECONDS",
+              help="With devices: stop this long after the first block.")
 @click.option("--realtime/--fast", default=True, show_default=True, help="With IN OUT: keep real-time pace.")
 @_common
 def live(paths, chain_spec, seed, input_device, output_device, block, sample_rate, channels, record, duration,
@@ -193,6 +194,8 @@ def live(paths, chain_spec, seed, input_device, output_device, block, sample_rat
     if report.blocks and not _State.quiet:
         click.echo("", err=True)
     _say(f"latency {report.latency_ms:.1f} ms; {report.blocks} blocks, {report.late_blocks} late"
+         + (f", the device stream reopened {report.restarts} time{'s' * (report.restarts > 1)}" if report.restarts
+            else "")
          + (" (stopped)" if report.interrupted else ""))
     if report.output is not None:
         _say(f"wrote {report.output}")

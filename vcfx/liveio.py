@@ -17,6 +17,9 @@ from .live import Stream
 
 __all__ = ["LiveReport", "devices", "run_devices", "run_file"]
 
+MAX_STOPS_WITHOUT_A_BLOCK = 3
+"""Times in a row the device stream may stop on its own, no block between, before a live run gives up."""
+
 
 @dataclass
 class LiveReport:
@@ -35,6 +38,9 @@ class LiveReport:
         Input frames processed.
     output : Path or None
         The file written, if any.
+    restarts : int
+        Times the sound card's stream stopped on its own (its driver gave up
+        after an overrun, say) and was opened again; the input in between is lost.
     interrupted : bool
         Whether Ctrl-C ended the run.
     """
@@ -42,6 +48,7 @@ class LiveReport:
     latency_ms: float
     blocks: int = 0
     late_blocks: int = 0
+    restarts: int = 0
     frames: int = 0
     output: Path | None = None
     interrupted: bool = False
@@ -156,11 +163,19 @@ def run_devices(chain: Chain, *, input_device: int | None = None, output_device:
         The input device's default rate when omitted.
     channels : int
     duration_s : float, optional
-        Stop after this long; without it, run until Ctrl-C.
+        Stop this long after the first block (or after the devices opened,
+        if none comes); without it, run until Ctrl-C.
     record : Path, optional
         Also write what was played (atomically, laid against the input) when the run ends.
     on_tick : callable, optional
         Called about ten times a second with the report so far (late blocks, ...).
+
+    Raises
+    ------
+    VcfxError
+        Devices that do not exist or cannot be opened; a stream that stops
+        on its own and cannot be opened again (a device unplugged); an effect
+        that fails in the middle of the run. ``record`` is written first.
     """
     sd = _sounddevice()
     _check_output(record)
@@ -175,9 +190,12 @@ def run_devices(chain: Chain, *, input_device: int | None = None, output_device:
     played: list[np.ndarray] = []
     failure: list[BaseException] = []
     duration = block_frames / sample_rate
+    first_block: list[float] = []  # when the device delivered it: ``duration_s`` counts from then
 
     def callback(indata, outdata, frames, when, status):
         began = time.perf_counter()
+        if not first_block:
+            first_block.append(time.monotonic())
         try:
             y = stream.process(np.ascontiguousarray(indata.T))
         except VcfxError as exc:
@@ -190,23 +208,41 @@ def run_devices(chain: Chain, *, input_device: int | None = None, output_device:
         report.frames += frames
         report.late_blocks += bool(status) or time.perf_counter() - began > duration * frames / block_frames
 
+    def opened(what: str):
+        try:
+            audio = sd.Stream(device=(inp, out), samplerate=sample_rate, blocksize=block_frames, channels=channels,
+                              dtype="float32", callback=callback)
+            audio.start()
+        except (sd.PortAudioError, ValueError) as exc:
+            raise StreamError(f"{what} the audio devices (input {inp}, output {out}) at {sample_rate} Hz, "
+                              f"blocks of {block_frames}: {exc}") from None
+        return audio
+
+    audio, started = opened("cannot open"), time.monotonic()
+    blocks_then, stops_in_a_row = 0, 0
     try:
-        audio = sd.Stream(device=(inp, out), samplerate=sample_rate, blocksize=block_frames, channels=channels,
-                          dtype="float32", callback=callback)
-    except (sd.PortAudioError, ValueError) as exc:
-        raise StreamError(f"cannot open the audio devices (input {inp}, output {out}) at {sample_rate} Hz, "
-                          f"blocks of {block_frames}: {exc}") from None
-    ends = None if duration_s is None else time.monotonic() + duration_s
-    try:
-        with audio:
-            while audio.active and (ends is None or time.monotonic() < ends):
-                time.sleep(0.1)
-                if on_tick is not None:
-                    on_tick(report)
+        while not failure and (duration_s is None or time.monotonic() < (first_block or [started])[0] + duration_s):
+            time.sleep(0.1)
+            if on_tick is not None:
+                on_tick(report)
+            if audio.active or failure:
+                continue
+            audio.close()  # the driver gave up (an overrun it did not recover from, a device unplugged): reopen
+            stops_in_a_row = stops_in_a_row + 1 if report.blocks == blocks_then else 1
+            if stops_in_a_row > MAX_STOPS_WITHOUT_A_BLOCK:
+                raise StreamError(f"the audio stream stopped {stops_in_a_row} times in a row without delivering a "
+                                  f"block (input {inp}, output {out}, {sample_rate} Hz)")
+            report.restarts += 1
+            audio, blocks_then = opened("the audio stream stopped and cannot reopen"), report.blocks
     except KeyboardInterrupt:
         report.interrupted = True
+    except StreamError as exc:
+        failure.append(exc)
+    finally:
+        audio.close()
+    if record is not None:  # what was played is kept, even when the run failed
+        tail = np.zeros((channels, 0), dtype=np.float32) if failure else stream.flush()
+        report.output = write_audio(_aligned(stream, played, tail), sample_rate, Path(record))
     if failure:
         raise failure[0]
-    if record is not None:
-        report.output = write_audio(_aligned(stream, played, stream.flush()), sample_rate, Path(record))
     return report
