@@ -23,8 +23,9 @@ full-rate signal.
 
 OCTAVE_PERIODICITY = 0.6
 OCTAVE_MARGIN = 0.1
-"""A frame repeating this well at half its tracked period was tracked an octave low (:func:`raise_octave_errors`);
-one repeating better by the margin at twice it, an octave high (:func:`lower_octave_errors`)."""
+"""A frame repeating this well at half its tracked period, and at least as well as at the period, was tracked an
+octave low (:func:`raise_octave_errors`); one repeating better by the margin at twice it, an octave high
+(:func:`lower_octave_errors`). Between the two the tracked f0 stands."""
 
 CLEAR_PERIODICITY = 0.8
 """How well a frame must repeat at twice its tracked period to be halved (:func:`lower_octave_errors`).
@@ -147,8 +148,11 @@ def raise_octave_errors(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rat
     A signal that repeats every period also repeats every two, so a tracker
     can settle on twice the true period. A frame looks like that when it
     repeats at half its tracked period (:func:`periodicity` at ``2 * f0`` at
-    least :data:`OCTAVE_PERIODICITY`, and within :data:`OCTAVE_MARGIN` of
-    its periodicity at ``f0``); creak, whose periods alternate, does not.
+    least :data:`OCTAVE_PERIODICITY`) at least as well as at the period;
+    creak, whose periods alternate, does not. "Nearly as well" is not
+    enough: a voice whose first formant sits on its second harmonic repeats
+    at half its period nearly as well, and on a fast glide the longer lag
+    loses more to the changing period.
     Such frames are doubled, and so is every run of voiced frames without a
     jump (:func:`pitch_runs`) in which most frames look like that, as long as
     twice the f0 stays below ``f0_ceil_hz``.
@@ -156,7 +160,7 @@ def raise_octave_errors(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rat
     floor, ceil = opts["f0_floor_hz"], opts["f0_ceil_hz"]
     at_f0 = periodicity(x, f0, t, sample_rate, floor)
     at_double = periodicity(x, 2 * f0, t, sample_rate, floor)
-    low = (at_double >= OCTAVE_PERIODICITY) & (at_double >= at_f0 - OCTAVE_MARGIN)
+    low = (at_double >= OCTAVE_PERIODICITY) & (at_double >= at_f0)
     doubled = low.copy()
     for a, b in pitch_runs(f0):
         if low[a:b].mean() > 0.5:
@@ -179,8 +183,8 @@ def lower_octave_errors(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rat
     period, and a tracker can settle there. A frame looks like that when,
     with its f0 halved and refined by StoneMask, it repeats better by
     :data:`OCTAVE_MARGIN` or more, and clearly (:data:`CLEAR_PERIODICITY`):
-    the mirror of :func:`raise_octave_errors`, which prefers the higher f0
-    unless the lower one repeats that much better, so the two never undo
+    the mirror of :func:`raise_octave_errors`, which doubles only frames
+    that repeat at least as well at the higher f0, so the two never undo
     each other. Only frames that repeat at least as well at half their f0
     before refinement are tried (a true track repeats less well two periods
     on). Such frames are halved, and so is every run of voiced frames
