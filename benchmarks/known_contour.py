@@ -49,7 +49,7 @@ def errors(f0: np.ndarray, truth: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 def vcfx_track(audio: vcfx.Audio) -> tuple[np.ndarray, np.ndarray]:
     """The f0 the vcfx engines shift, and its frame times."""
-    state = vcfx.plugins.registry().domains["world"].analyze(audio, vcfx.Context.from_seed(0))
+    state = vcfx.domain("world").analyze(audio, vcfx.Context.from_seed(0))
     f0 = state.channels[0].f0
     return f0, np.arange(len(f0)) * state.frame_period_ms / 1000.0
 

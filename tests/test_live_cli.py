@@ -15,7 +15,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -105,15 +104,12 @@ needs_pulse = pytest.mark.skipif(not pulse_running(), reason="no PulseAudio serv
 
 @pytest.fixture
 def null_sinks():
-    """Two null sinks: vcfx_in (its monitor is the stream's microphone) and vcfx_out (the stream's speakers).
-
-    ``env`` points a process at them; ``modules`` are their PulseAudio modules.
-    """
+    """Two null sinks: vcfx_in (its monitor is the stream's microphone) and vcfx_out (the stream's speakers)."""
     modules = [subprocess.run(["pactl", "load-module", "module-null-sink", f"sink_name={name}", f"rate={RATE}"],
                               capture_output=True, text=True, check=True).stdout.strip()
                for name in ("vcfx_in", "vcfx_out")]
     env = dict(os.environ, PULSE_SOURCE="vcfx_in.monitor", PULSE_SINK="vcfx_out")
-    yield SimpleNamespace(env=env, modules=modules)
+    yield env
     for module in modules:
         subprocess.run(["pactl", "unload-module", module], capture_output=True)
 
@@ -138,7 +134,7 @@ def test_live_through_a_real_audio_device(voice_48k, tmp_path, null_sinks):
     recorder = subprocess.Popen(["parecord", "--device=vcfx_out.monitor", "--file-format=wav", f"--rate={RATE}",
                                  "--channels=1", str(monitor)])
     run = vcfx_live("--chain", "pitch_shift=semitones=4", "--sample-rate", RATE, "--duration", 10, "--record", played,
-                    env=null_sinks.env)
+                    env=null_sinks)
     wait_for_first_block(run)  # the stream takes audio from the device now: on a busy machine, seconds after start
     for _ in range(3):  # PortAudio's ALSA-to-PulseAudio path can stall for a second or two: the voice goes by again
         subprocess.run(["paplay", "--device=vcfx_in", str(voice_48k)], check=True, timeout=30)
@@ -151,4 +147,3 @@ def test_live_through_a_real_audio_device(voice_48k, tmp_path, null_sinks):
         cents, voiced = pitch_cents(path)
         assert voiced >= 150, f"{path.name}: {voiced} voiced frames reached the device; vcfx live said {stdout!r}"
         assert cents == pytest.approx(400, abs=15)
-
