@@ -51,6 +51,11 @@ class WorldFeatures:
     fingerprint : str, optional
         Digest of the envelope and aperiodicity as analysed, kept only for a
         channel analysed with no voiced frame (see :meth:`is_untouched`).
+    analysed_f0 : np.ndarray [shape=(frames,)], optional
+        The f0 each frame's envelope was measured at. Synthesis gives a
+        frame whose f0 went up the power its analysed harmonics carried
+        (:func:`vcfx_world.harmonics.level_gains`). :meth:`resampled` and
+        :meth:`WorldState.set_length` keep it frame for frame with f0.
     """
 
     f0: np.ndarray
@@ -62,6 +67,7 @@ class WorldFeatures:
     source: np.ndarray | None = field(default=None, repr=False)
     periodicity: np.ndarray | None = field(default=None, repr=False)
     fingerprint: str | None = field(default=None, repr=False)
+    analysed_f0: np.ndarray | None = field(default=None, repr=False)
 
     @classmethod
     def analysed(cls, f0: np.ndarray, spectral_envelope: np.ndarray, aperiodicity: np.ndarray, source: np.ndarray,
@@ -70,7 +76,8 @@ class WorldFeatures:
         return cls(f0, spectral_envelope, aperiodicity,
                    input_rms=float(np.sqrt(np.mean(np.square(source)))),
                    envelope_power=envelope_power(spectral_envelope), source=source, periodicity=periodicity,
-                   fingerprint=None if np.any(f0) else _digest(spectral_envelope, aperiodicity))
+                   fingerprint=None if np.any(f0) else _digest(spectral_envelope, aperiodicity),
+                   analysed_f0=np.array(f0, dtype=np.float64))
 
     def is_untouched(self, frames: int) -> bool:
         """Whether synthesis may return :attr:`source` as it is instead of resynthesizing the channel.
@@ -93,8 +100,8 @@ class WorldFeatures:
         aperiodicity linearly. f0 is interpolated in log frequency only
         between two voiced frames; next to an unvoiced frame (f0 = 0) the
         nearer frame is taken, so voicing boundaries stay sharp and no glide
-        from 0 Hz appears. Periodicity takes the nearer frame. Positions past
-        the last frame read the last frame.
+        from 0 Hz appears; so is the analysed f0. Periodicity takes the
+        nearer frame. Positions past the last frame read the last frame.
 
         Parameters
         ----------
@@ -111,16 +118,13 @@ class WorldFeatures:
         i0 = np.floor(pos).astype(int)
         i1 = np.minimum(i0 + 1, n_in - 1)
         w = pos - i0
-        f0_0, f0_1 = self.f0[i0], self.f0[i1]
-        voiced = (f0_0 > 0) & (f0_1 > 0)
-        nearest = np.where(w < 0.5, f0_0, f0_1)
-        glide = np.exp2((1 - w) * np.log2(np.where(voiced, f0_0, 1.0)) + w * np.log2(np.where(voiced, f0_1, 1.0)))
-        f0 = np.where(voiced, glide, nearest)
         sp = _interpolate_rows(self.spectral_envelope, i0, w, log=True)
         ap = _interpolate_rows(self.aperiodicity, i0, w)
         periodicity = None if self.periodicity is None else np.where(w < 0.5, self.periodicity[i0],
                                                                      self.periodicity[i1])
-        return dataclasses.replace(self, f0=f0, spectral_envelope=sp, aperiodicity=ap, periodicity=periodicity)
+        analysed_f0 = None if self.analysed_f0 is None else _f0_between(self.analysed_f0, i0, i1, w)
+        return dataclasses.replace(self, f0=_f0_between(self.f0, i0, i1, w), spectral_envelope=sp, aperiodicity=ap,
+                                   periodicity=periodicity, analysed_f0=analysed_f0)
 
 
 @dataclass
@@ -165,7 +169,8 @@ class WorldState:
         Call it after giving every channel's f0, envelope and aperiodicity
         ``frames_for(frames)`` frames. A channel's periodicity still at its
         old number of frames is resampled to the new one as if the frames had
-        been stretched evenly; an effect that knows better sets it first.
+        been stretched evenly, and so is its analysed f0; an effect that
+        knows better sets them first.
 
         Raises
         ------
@@ -182,6 +187,8 @@ class WorldState:
                                        f"{c} has {len(ch.f0)}; give every channel {n} frames first")
             if ch.periodicity is not None and len(ch.periodicity) != n:
                 ch.periodicity = _stretch_evenly(ch.periodicity, n)
+            if ch.analysed_f0 is not None and len(ch.analysed_f0) != n:
+                ch.analysed_f0 = _stretch_evenly(ch.analysed_f0, n)
         self.frames = int(frames)
 
     def resample(self, frames: int, positions: np.ndarray) -> None:
@@ -257,6 +264,15 @@ def _log_rows(values: np.ndarray, first: np.ndarray, second: np.ndarray) -> tupl
         logs = np.maximum(values[needed], 1e-300)
         first, second = at[:len(first)], at[len(first):]
     return np.log(logs, out=logs), first, second
+
+
+def _f0_between(f0: np.ndarray, i0: np.ndarray, i1: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """f0 between frames ``i0`` and ``i1`` at ``w``: in log frequency when both are voiced, else the nearer frame."""
+    f0_0, f0_1 = f0[i0], f0[i1]
+    voiced = (f0_0 > 0) & (f0_1 > 0)
+    nearest = np.where(w < 0.5, f0_0, f0_1)
+    glide = np.exp2((1 - w) * np.log2(np.where(voiced, f0_0, 1.0)) + w * np.log2(np.where(voiced, f0_1, 1.0)))
+    return np.where(voiced, glide, nearest)
 
 
 def _stretch_evenly(values: np.ndarray, n: int) -> np.ndarray:

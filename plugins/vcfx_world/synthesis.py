@@ -8,6 +8,7 @@ import vcfx
 
 from . import vocoder
 from .features import WorldFeatures, WorldState, envelope_power
+from .harmonics import level_gains
 
 MAX_SYNTHESIS_FFT = 2**16
 """Widest envelope synthesis is given (see :func:`_synthesizable`)."""
@@ -126,7 +127,9 @@ def synthesize_channels(channels: list[WorldFeatures], sample_rate: int, period:
     """Synthesize every channel, fitted to ``frames`` samples, each on all cores (:func:`vocoder.synthesize`).
 
     A silent channel comes back as silence, an untouched unvoiced one as the
-    samples analysed.
+    samples analysed. Frames whose f0 went up get the power their analysed
+    harmonics carried (:func:`vcfx_world.harmonics.level_gains`) before the
+    level is restored.
     """
     out = []
     for feat in channels:
@@ -135,7 +138,11 @@ def synthesize_channels(channels: list[WorldFeatures], sample_rate: int, period:
         elif feat.is_untouched(frames):
             out.append(np.asarray(feat.source, dtype=np.float64))
         else:
-            f0, sp, ap = _synthesizable(feat.f0, feat.spectral_envelope, feat.aperiodicity, sample_rate, period)
+            sp = feat.spectral_envelope
+            gains = level_gains(feat.f0, feat.analysed_f0, sp, feat.aperiodicity, sample_rate, period)
+            if gains is not None:
+                sp = sp * gains[:, np.newaxis]
+            f0, sp, ap = _synthesizable(feat.f0, sp, feat.aperiodicity, sample_rate, period)
             y = vocoder.synthesize(f0, sp, ap, sample_rate, period, mapper=vcfx.thread_map)
             out.append(_fit_level(feat, y, frames))
     return out
