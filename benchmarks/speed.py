@@ -139,13 +139,13 @@ def main(argv=None):
     vc.seed = 0
     measure("voice_changer",
             ("study pipeline (2 WORLD round trips)", lambda: study_voice_changer(x64.copy(), SR)),
-            ("vcfx preset", lambda: vc(voice)))
+            (f"vcfx preset ({_engine_label(*vc)})", lambda: vc(voice)))
 
     ps = vcfx.effect("pitch_shift", semitones=4)
     measure("pitch_shift +4",
             ("pedalboard.PitchShift", lambda: pedalboard.PitchShift(4)(x32, SR)),
             ("librosa.effects.pitch_shift", lambda: librosa.effects.pitch_shift(x32, sr=SR, n_steps=4)),
-            ("vcfx pitch_shift (WORLD)", lambda: ps(voice)))
+            (f"vcfx pitch_shift ({_engine_label(ps)})", lambda: ps(voice)))
 
     tempo = vcfx.effect("tempo", rate=0.8)
     measure("tempo 0.8",
@@ -336,6 +336,11 @@ def _print_engine_speed(path, repeat):
             versus = f"{rtf[peer] / r:.2f}x {peer.split(' (')[0]}" if peer in rtf else ""
             print(f"{rate:<8} {name:<32} {r:8.4f} {versus:>28}")
     print("\nspeed-up: the peer's time / the engine's time (above 1 is faster than the peer).")
+
+
+def _engine_label(*effects) -> str:
+    """The engine a chain of ``effects`` runs its first run in when it chooses none: "PSOLA" or "WORLD"."""
+    return vcfx.chain.plan(list(effects))[0][0].upper()
 
 
 def _print(rows, seconds):

@@ -361,7 +361,9 @@ BAD_INPUTS = [
     pytest.param(call(vcfx.Chain([]), np.zeros((1, 100))), AudioError, "takes vcfx.Audio.*chain.process",
                  id="chain-given-an-array"),
     pytest.param(call(vcfx.Chain.from_spec("pitch_shift=semitones=2"), tone(0.01)), AudioError,
-                 'too short for the world domain that effect "pitch_shift"', id="too-short-for-world"),
+                 'too short for the psola domain that effect "pitch_shift"', id="too-short-for-psola"),
+    pytest.param(call(vcfx.Chain(vcfx.Chain.from_spec("pitch_shift=semitones=2"), engine="world"), tone(0.01)),
+                 AudioError, 'too short for the world domain that effect "pitch_shift"', id="too-short-for-world"),
     # files
     pytest.param(call(vcfx.load, "/no/such/voice.wav"), AudioError, "no such file", id="load-missing"),
     pytest.param(lambda env: vcfx.load(env.tmp), AudioError, "is a folder", id="load-folder"),

@@ -138,6 +138,11 @@ def test_the_default_engine_is_the_one_an_effect_prefers_and_no_other_contradict
     assert default_engine([prefers, fx("pitch_shift", semitones=12.0), gain()]) is None
     assert default_engine([vcfx.effect("test_engine_prefers", prefer=False), gain()]) is None
     assert domains(vcfx.Chain([prefers], engine="world")) == [("world", ["test_engine_prefers"])]
+    # options for another engine only ask for that one: the preference gives way
+    assert default_engine([prefers, gain(-3.0)], configured={"world"}) is None
+    assert default_engine([prefers, gain(-3.0)], configured={"world", "test_engine"}) == "test_engine"
+    assert domains(vcfx.Chain([prefers], options={"world": {"f0_method": "harvest"}})) == [
+        ("world", ["test_engine_prefers"])]
 
 
 def test_the_engine_runs_a_run_of_effects_on_one_analysis_and_one_synthesis(engine, audio, monkeypatch):
@@ -178,7 +183,7 @@ def test_forcing_world_moves_an_effect_that_would_run_on_the_waveform(audio, mon
 
 
 def test_an_engine_no_effect_offers_changes_nothing(engine, audio):
-    chain = vcfx.Chain([fx("noise", snr_db=20.0), fx("pitch_shift", semitones=1.0)], seed=3)
+    chain = vcfx.Chain([fx("noise", snr_db=20.0), fx("pitch_shift", semitones=-12.0)], seed=3)
     forced = vcfx.Chain(list(chain), seed=3, engine="test_engine")
     assert domains(forced) == domains(chain)
     np.testing.assert_array_equal(forced(audio).samples, chain(audio).samples)

@@ -17,7 +17,8 @@ from truth import shift_cents
 ])
 def test_pedalboard_between_world_effects(voice, middle, tail_s):
     chain = vcfx.Chain.from_spec(f"pitch_shift=semitones=3,{middle},formant_shift=ratio=1.1", seed=0)
-    assert [d for d, _ in plan(list(chain))] == ["world", "waveform", "world"]
+    chain.engine = "world"
+    assert [d for d, _ in plan(chain)] == ["world", "waveform", "world"]
     out = chain(voice.audio)
     frames = voice.audio.frames + round(tail_s * voice.audio.sample_rate)
     assert out.frames == frames == chain.expected_frames(voice.audio.frames, voice.audio.sample_rate)

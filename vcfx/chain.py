@@ -75,16 +75,18 @@ def check_engine(engine: Any) -> str | None:
     return engine
 
 
-def default_engine(effects: list[Effect]) -> str | None:
+def default_engine(effects: list[Effect], configured: Iterable[str] = ()) -> str | None:
     """The engine ``effects`` run in when no chain around them chooses one.
 
     This is the one place where the default engine is decided: the engine
     that an effect prefers (:meth:`Effect.preferred_engine`) and no other
-    effect contradicts, when it is registered and every effect that works
-    outside the waveform can run in it. Otherwise None: each effect runs in
+    effect contradicts, when it is registered, every effect that works
+    outside the waveform can run in it, and the chain's options do not
+    configure only other engines (``options={"world": {...}}`` asks for
+    WORLD's analysis, so it keeps the chain out of PSOLA). Otherwise None: each effect runs in
     the domain the cost model of :func:`plan` picks (its first-listed
     domain on ties), WORLD for the built-in pitch effects. ``pitch_shift``
-    prefers PSOLA from +5 semitones up, where PSOLA sounded the more natural
+    prefers PSOLA from -7 semitones up, where PSOLA sounded the more natural
     (docs/measurements.md, "Choosing the default engine").
 
     Parameters
@@ -92,6 +94,8 @@ def default_engine(effects: list[Effect]) -> str | None:
     effects : list of Effect
         Every effect of the chain, nested chains spliced in, random
         parameters drawn.
+    configured : iterable of str, optional
+        Domains the chain's options (or its nested chains') give options to.
 
     Returns
     -------
@@ -102,6 +106,9 @@ def default_engine(effects: list[Effect]) -> str | None:
         return None
     engine = preferred.pop()
     if engine not in engines():
+        return None
+    others = set(configured) & set(engines()) - {engine}
+    if others and engine not in set(configured):
         return None
     if any(engine not in eff.domains and tuple(eff.domains) != (WAVEFORM,) for eff in effects):
         return None
@@ -172,7 +179,8 @@ def _leaves(effects: list[Effect], options: dict[str, dict[str, Any]], engine: s
 def _with_default(leaves: list[Leaf]) -> list[Leaf]:
     """``leaves`` of a whole chain, with :func:`default_engine` for the effects no chain chose one for."""
     if any(eng is None for _, _, eng in leaves):
-        default = default_engine([eff for eff, _, _ in leaves])
+        configured = {domain for _, opts, _ in leaves for domain, given in opts.items() if given}
+        default = default_engine([eff for eff, _, _ in leaves], configured)
         leaves = [(eff, opts, default if eng is None else eng) for eff, opts, eng in leaves]
     return leaves
 

@@ -18,7 +18,9 @@ def voice_changer(pitch: float = 1.2, pitch_var: float = 0.5, tempo: float = 0.7
     factor of ``2 ** (pitch / 12)`` (not ``1 + pitch / 12``), the noise is
     seeded and as long as the voice, and the pace is Rubber Band or WORLD
     instead of SoX. ``pitch_variance``, ``pitch_shift`` and ``tempo`` share
-    one WORLD analysis and synthesis; ``speed`` resamples the waveform.
+    one analysis and synthesis, in PSOLA for a shift of at least -7
+    semitones and in WORLD below (``Chain(..., engine=...)`` chooses);
+    ``speed`` resamples the waveform.
 
     Parameters
     ----------

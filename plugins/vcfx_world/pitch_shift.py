@@ -8,14 +8,14 @@ import vcfx
 
 from .features import WorldState
 
-PSOLA_FROM_SEMITONES = 5.0
+PSOLA_FROM_SEMITONES = -7.0
 """From this shift up (at every point of a curve), :meth:`PitchShift.preferred_engine` is PSOLA.
 
-Measured with ``benchmarks/default_engine.py``: from +5 up PSOLA's output
-scored higher by DNSMOS than WORLD's on the real voices of the repository
-and on most of 24 other recordings, with a lower p90 pitch error; at +4
-WORLD's did on the repository's voices (docs/measurements.md, "Choosing the
-default engine").
+Measured with ``benchmarks/default_engine.py`` on the repository's real
+voices and 22 recordings nothing was tuned on: from -7 up PSOLA's output
+scored higher by DNSMOS than WORLD's on most voices (17-20 of 26), with a
+lower p90 pitch error; at -12 the two score alike and WORLD's p90 is lower
+(docs/measurements.md, "Choosing the default engine").
 """
 
 
@@ -37,7 +37,7 @@ class PitchShift(vcfx.Effect):
     """
 
     name = "pitch_shift"
-    summary = "Shift pitch by semitones (WORLD), formants kept"
+    summary = "Shift pitch by semitones, formants kept (PSOLA or WORLD)"
     params = (
         vcfx.Param("semitones", float, 0.0, "Pitch change; +12 is an octave up", unit="st",
                    low=-24.0, high=24.0, curve=True),
