@@ -107,8 +107,8 @@ def default_engine(effects: list[Effect], configured: Iterable[str] = ()) -> str
     engine = preferred.pop()
     if engine not in engines():
         return None
-    others = set(configured) & set(engines()) - {engine}
-    if others and engine not in set(configured):
+    configured = set(configured)
+    if engine not in configured and configured & set(engines()) - {engine}:
         return None
     if any(engine not in eff.domains and tuple(eff.domains) != (WAVEFORM,) for eff in effects):
         return None
