@@ -71,7 +71,8 @@ def rows() -> list[dict]:
         for rate in (0.7, 1.3):
             table += _time_rows("tempo", f"{label}, rate {rate}, Rubber Band", voice, kw,
                                 vcfx.Chain([vcfx.effect("tempo", rate=rate)]), rate, 0.0)
-            world = vcfx.Chain([vcfx.effect("pitch_shift", semitones=0), vcfx.effect("tempo", rate=rate)])
+            world = vcfx.Chain([vcfx.effect("pitch_shift", semitones=0), vcfx.effect("tempo", rate=rate)],
+                               engine="world")
             table += _time_rows("tempo", f"{label}, rate {rate}, WORLD frames", voice, kw, world, rate, 0.0)
         out = vcfx.effect("noise", snr_db=20)(voice, seed=0)
         table.append(_row("noise", f"{label}, snr_db 20: achieved SNR", _snr_db(voice, out), 20.0, 0.1, "dB"))

@@ -179,7 +179,7 @@ WORLD_STAGES = ("dio", "harvest", "stonemask")
 def world_stages(path, repeat):
     """CPU time of each WORLD stage, on one thread, per second of audio."""
     from vcfx.parallel import single_threaded
-    from vcfx_world import cheaptrick, d4c, domain, f0, stonemask, vocoder
+    from vcfx_world import cheaptrick, d4c, domain, f0, stonemask, synthesis, vocoder
 
     spent = collections.defaultdict(float)
 
@@ -200,12 +200,17 @@ def world_stages(path, repeat):
     patched += [timed(stonemask, "refine", "stonemask"),
                 timed(cheaptrick, "spectral_envelope", "cheaptrick"), timed(d4c, "aperiodicity", "d4c"),
                 timed(vocoder, "synthesize", "synthesis (vocoder)"), timed(f0, "periodicity", "periodicity"),
+                timed(synthesis, "level_gains", "level gains (raised frames)"),
                 timed(f0, "settle_on_peaks", "settle_on_peaks (all of it)"),
                 timed(domain.WorldDomain, "analyze", "analysis"), timed(domain.WorldDomain, "synthesize", "synthesis")]
+    def in_world(chain: vcfx.Chain) -> vcfx.Chain:
+        chain.engine = "world"
+        return chain
+
     tasks = {
-        "pitch_shift +4": lambda: vcfx.effect("pitch_shift", semitones=4),
-        "voice_changer": lambda: vcfx.preset("voice_changer", pitch=1.2, pitch_var=0.5, tempo=0.7, change=False,
-                                             noise=0.01, reverb=False, seed=0),
+        "pitch_shift +4": lambda: in_world(vcfx.Chain([vcfx.effect("pitch_shift", semitones=4)])),
+        "voice_changer": lambda: in_world(vcfx.preset("voice_changer", pitch=1.2, pitch_var=0.5, tempo=0.7,
+                                                      change=False, noise=0.01, reverb=False, seed=0)),
     }
     print("CPU seconds per second of audio, one thread (share of the whole run)\n")
     try:
@@ -221,7 +226,7 @@ def world_stages(path, repeat):
                         fx(voice)
                     total = (time.thread_time() - start) / repeat
                 per = {k: v / repeat for k, v in spent.items()}
-                own = ("cheaptrick", "d4c", "synthesis (vocoder)", "periodicity")  # vcfx's StoneMask counts as "stonemask"
+                own = ("cheaptrick", "d4c", "synthesis (vocoder)", "periodicity", "level gains (raised frames)")  # vcfx's StoneMask counts as "stonemask"
                 stages = sum(per.get(n, 0.0) for n in (*WORLD_STAGES, *own))
                 per["vcfx's own work (the rest)"] = total - stages
                 print(f"{task}, {voice.sample_rate} Hz, {voice.duration_s:.2f} s: "

@@ -93,7 +93,7 @@ def test_the_analysed_f0_follows_the_frames_and_not_the_effects():
     np.testing.assert_allclose(stretched.analysed_f0[::2], analysed)
 
 
-def test_a_length_change_without_the_analysed_f0_stretches_it_evenly():
+def test_a_length_change_that_leaves_the_analysed_f0_behind_stretches_it_evenly():
     voice = vcfx.synthetic_voice(0.5, RATE, f0_hz=180.0).audio
     state = vcfx.domain("world").analyze(voice, vcfx.Context.from_seed(0))
     frames = 2 * state.frames

@@ -68,7 +68,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from .audio import DTYPE, Audio
-from .chain import Chain, _length_ok, default_engine
+from .chain import Chain, _length_ok, plan
 from .effect import WAVEFORM, Configurable, Effect
 from .errors import AudioError, ParameterError, StreamError, VcfxError
 from .live import Stream
@@ -330,9 +330,8 @@ def check_stereo(effect: Effect, sample_rate: int = 22050, seed: int = 0,
     what = f"a stereo voice at {sample_rate} Hz"
     out = _run(effect, audio, seed, what, engine)
     _check_audio(effect, audio, out, what)
-    default = default_engine([effect]) or effect.domains[0]
-    if effect.changes_channels or effect.changes_sample_rate or engine not in (None, default):
-        return  # process() runs in the default engine: the one the effect prefers, else its first domain
+    if effect.changes_channels or effect.changes_sample_rate or engine not in (None, plan([effect])[0][0]):
+        return  # process() runs where a chain of the effect alone runs it
     try:
         array = effect.process(audio.samples.T, sample_rate, seed=seed, layout="channels_last")
     except VcfxError as exc:
