@@ -7,7 +7,7 @@ import vcfx
 import vcfx.testing
 from vcfx.chain import plan
 from vcfx.params import Uniform
-from truth import (aligned_cents, envelope_ratio, level_change_db, log_f0_spread, praat_f0, shift_cents,
+from truth import (aligned_cents, envelope_ratio, level_change_db, log_f0_spread, praat_f0, rms_ratio, shift_cents,
                    subharmonic_db, vowels_and_hiss)
 from vcfx_psola import PsolaDomain, PsolaState
 from world_effects import Vibrato
@@ -148,6 +148,8 @@ def test_formant_shift_moves_the_envelope_and_keeps_the_pitch(voice, ratio):
     # the LPC envelope moves by the ratio within 3 %
     assert envelope_ratio(voice.audio, out) == pytest.approx(ratio, rel=0.03)
     assert abs(np.median(shift_cents(voice.audio, out))) <= 5.0
+    # the level stays within 1 %
+    assert rms_ratio(voice.audio, out) == pytest.approx(1.0, rel=0.01)
 
 
 def test_pitch_shift_and_formant_shift_on_real_speech(speech_path):
@@ -188,12 +190,18 @@ def test_the_chain_runs_a_psola_run_with_one_analysis(voice, monkeypatch):
     assert abs(np.median(aligned_cents(voice.audio, out, 0.8)) - 400.0) <= 5.0
 
 
-def test_the_default_domains_are_unchanged():
-    for name in ("pitch_variance", "formant_shift"):
-        assert plan([vcfx.effect(name)])[0][0] == "world"
-    assert plan([vcfx.effect("pitch_shift", semitones=-12.0)])[0][0] == "world"
-    assert plan([vcfx.effect("tempo")])[0][0] == "waveform"
-    assert plan([vcfx.effect("pitch_shift", semitones=-12.0), vcfx.effect("tempo")])[0][0] == "world"
+def test_the_default_domains_of_the_other_effects():
+    def domains(*effects):
+        return [dom for dom, _ in plan(list(effects))]
+
+    assert domains(vcfx.effect("pitch_variance", factor=2.0)) == ["world"]
+    assert domains(vcfx.effect("tempo")) == ["waveform"]
+    assert domains(vcfx.effect("pitch_shift", semitones=-12.0), vcfx.effect("tempo")) == ["world"]
+    assert domains(vcfx.effect("formant_shift", ratio=0.7)) == domains(vcfx.effect("formant_shift", ratio=2.0)) \
+        == domains(vcfx.effect("formant_shift", ratio=1.2), vcfx.effect("pitch_variance", factor=2.0)) == ["psola"]
+    assert domains(vcfx.effect("formant_shift", ratio=0.69)) == ["world"]
+    # the two prefer different engines, so neither is chosen: the planner runs both in their first-listed, WORLD
+    assert domains(vcfx.effect("formant_shift", ratio=1.2), vcfx.effect("pitch_shift", semitones=-12.0)) == ["world"]
 
 
 def test_pitch_shift_runs_in_psola_by_default_from_minus_seven_semitones_up(voice):
@@ -210,7 +218,8 @@ def test_pitch_shift_runs_in_psola_by_default_from_minus_seven_semitones_up(voic
     assert domains(shift(vcfx.Curve([(0.0, -12.0), (1.0, 0.0)]))) == ["world"]  # not -7 or above throughout
     assert domains(shift(vcfx.Curve([(0.0, -6.0), (1.0, 7.0)]))) == ["psola"]
     assert domains(shift(7.0), Vibrato()) == ["world"]  # an effect that has no PSOLA keeps the run in WORLD
-    assert domains(shift(7.0), shift(-12.0)) == ["psola"]  # no preference is no objection
+    assert domains(shift(7.0), vcfx.effect("pitch_variance", factor=2.0)) == ["psola"]  # no preference: no objection
+    assert domains(shift(7.0), shift(-12.0)) == ["world"]  # -12 prefers WORLD: no engine is chosen, WORLD is first
     assert domains(vcfx.Chain([shift(7.0)], engine="world")) == ["world"]
 
     up = vcfx.Chain([shift(7.0)], seed=3)(voice.audio)

@@ -9,7 +9,7 @@ import vcfx
 from .features import WorldState
 
 PSOLA_FROM_SEMITONES = -7.0
-"""From this shift up (at every point of a curve), :meth:`PitchShift.preferred_engine` is PSOLA.
+"""From this shift up (at every point of a curve), :meth:`PitchShift.preferred_engine` is PSOLA; below, WORLD.
 
 Measured with ``benchmarks/default_engine.py`` on the repository's real
 voices and 22 recordings nothing was tuned on: from -7 up PSOLA's output
@@ -30,7 +30,8 @@ class PitchShift(vcfx.Effect):
     In the ``psola`` domain (``vcfx_psola``) the target f0 is scaled the
     same way and the waveform is overlap-added at the new pitch marks. A
     chain that chooses no engine runs a shift of at least
-    :data:`PSOLA_FROM_SEMITONES` there (:meth:`preferred_engine`).
+    :data:`PSOLA_FROM_SEMITONES` there, a lower one in WORLD
+    (:meth:`preferred_engine`).
 
     Input shorter than 20 ms, the shortest the WORLD analysis takes, is an
     :class:`vcfx.AudioError` that says so and names the effect.
@@ -46,12 +47,15 @@ class PitchShift(vcfx.Effect):
     examples = ({"semitones": 4.0}, {"semitones": -4.0})
 
     def preferred_engine(self) -> str | None:
-        """``"psola"`` for a shift of at least :data:`PSOLA_FROM_SEMITONES` throughout, else None (WORLD)."""
+        """``"psola"`` for a shift of at least :data:`PSOLA_FROM_SEMITONES` throughout, else ``"world"``.
+
+        None while the shift is a random value not drawn yet.
+        """
         shift = self.semitones
         values = [v for _, v in shift.points] if isinstance(shift, vcfx.Curve) else [shift]
-        if all(isinstance(v, (int, float)) and v >= PSOLA_FROM_SEMITONES for v in values):
-            return "psola"
-        return None
+        if not all(isinstance(v, (int, float)) for v in values):
+            return None
+        return "psola" if min(values) >= PSOLA_FROM_SEMITONES else "world"
 
     def process_world(self, state: WorldState, ctx: vcfx.Context) -> WorldState:
         for i, ch in enumerate(state.channels):
