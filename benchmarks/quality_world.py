@@ -80,8 +80,9 @@ def _rows_for(label: str, audio: vcfx.Audio, praat: dict, mean_cents: float, aft
         rows.append(_row(name, "std log f0 out / in (Praat+pYIN)", m["std_ratio"], f"{factor:g} ± 10 %", PEER))
         rows.append(_row(name, "mean log f0 move, cents (Praat+pYIN)", m["mean_cents"], f"|x| < {mean_cents:g}",
                          PEER))
-    out = vcfx.effect("formant_shift", ratio=1.2)(audio)
-    name = f"formant_shift=1.2 [{label}]"
+    effect = vcfx.effect("formant_shift", ratio=1.2)
+    out = effect(audio)
+    name = f"formant_shift=1.2 {vcfx.chain.plan([effect])[0][0]} (default) [{label}]"
     r = envelope_ratio(audio, out, **praat)
     rows.append(_row(name, "LPC envelope ratio", r, "1.2 ± 3 %", abs(r / 1.2 - 1) <= 0.03))
     c = f0_change_cents(audio, out, **praat)
