@@ -106,3 +106,28 @@ def test_a_faint_stretch_does_not_set_the_centre(engine):
     # counted in, the faint part pulls the centre down and moves the loud part 300 cents up
     moved = 1200 * (np.mean(np.log2(after[inner])) - np.mean(np.log2(before[inner])))
     assert abs(moved) < 10.0
+
+
+@pytest.mark.parametrize("engine", ["world", "psola"])
+def test_a_faint_stretch_moves_with_its_loud_neighbours(engine):
+    """Factor 2 on 190-230-210 Hz, then 120 Hz 36 dB below: the faint part keeps its pitch.
+
+    Scaled by its own distance from the centre it would fall an octave, to the
+    71 Hz floor; it takes the move of the loud frames next to it instead
+    (about 0 at 210 Hz, the centre's neighbourhood).
+    """
+    rate = 22050
+    loud = vcfx.synthetic_voice(1.2, rate, f0_hz=(190.0, 230.0, 210.0)).audio
+    faint = vcfx.synthetic_voice(0.5, rate, f0_hz=(120.0, 125.0)).audio
+    voice = vcfx.Audio(np.concatenate([loud.samples, 0.016 * faint.samples], axis=1), rate)
+    out = vcfx.Chain([vcfx.effect("pitch_variance", factor=2.0)], engine=engine)(voice)
+
+    def faint_part(audio):  # on its own, so that Praat's silence threshold does not hide it
+        return vcfx.Audio(audio.samples[:1, int(1.3 * rate):int(1.65 * rate)] / 0.016, rate)
+
+    _, before = praat_f0(faint_part(voice))
+    _, after = praat_f0(faint_part(out))
+    both = (before > 0) & (after > 0)
+    assert both.sum() > 20
+    moved = 1200 * np.log2(after[both] / before[both])
+    assert abs(np.median(moved)) < 50.0

@@ -16,32 +16,54 @@ FAINT_DB = 30.0
 """Voiced frames more than this far below the loudest one do not set the centre (Praat's silence threshold, 0.03)."""
 
 
-def centre(f0: np.ndarray, periodicity: np.ndarray | None = None, power: np.ndarray | None = None) -> float:
-    """Mean log2 f0 of the voiced frames that clearly repeat at their period and are not faint.
+def reliable(f0: np.ndarray, periodicity: np.ndarray | None = None, power: np.ndarray | None = None) -> np.ndarray:
+    """The voiced frames that clearly repeat at their period and are not faint.
 
     Parameters
     ----------
     f0 : np.ndarray
-        f0 per frame in Hz, 0 where unvoiced; at least one frame voiced.
+        f0 per frame in Hz, 0 where unvoiced.
     periodicity : np.ndarray, optional
         Normalised autocorrelation at one period per frame; frames below
-        :data:`CLEARLY_PERIODIC` do not count.
+        :data:`CLEARLY_PERIODIC` are left out.
     power : np.ndarray, optional
         Mean-square level per frame; frames more than :data:`FAINT_DB`
-        below the loudest voiced frame do not count.
+        below the loudest voiced frame are left out.
 
     Either is ignored when missing or not one value per frame (features
     built by hand, a live stream's frames). When no frame passes, every
-    voiced frame counts.
+    voiced frame is reliable.
     """
     voiced = f0 > 0
     chosen = voiced.copy()
     if periodicity is not None and len(periodicity) == len(f0):
         chosen &= periodicity >= CLEARLY_PERIODIC
-    if power is not None and len(power) == len(f0):
+    if power is not None and len(power) == len(f0) and voiced.any():
         level_db = 10 * np.log10(np.maximum(power, np.finfo(float).tiny))
         chosen &= level_db >= level_db[voiced].max() - FAINT_DB
-    return float(np.mean(np.log2(f0[chosen if chosen.any() else voiced])))
+    return chosen if chosen.any() else voiced
+
+
+def log_moves(f0: np.ndarray, chosen: np.ndarray, factor: np.ndarray | float, m: float) -> np.ndarray:
+    """How far (log2) each frame's f0 moves: ``(factor - 1) * (log2 f0 - m)`` on the ``chosen`` frames.
+
+    The other voiced frames move as the chosen ones around them in the
+    same voiced stretch do (linearly in between, as the nearest one at
+    either end), so a creaky or faint frame keeps its place against its
+    neighbours instead of being sent away from ``m`` by a pitch that does
+    not repeat. A stretch with no chosen frame does not move; unvoiced
+    frames move by 0.
+    """
+    voiced = f0 > 0
+    log_f0 = np.log2(np.where(voiced, f0, 1.0))
+    own = (np.broadcast_to(factor, f0.shape) - 1.0) * (log_f0 - m)
+    moves = np.zeros(len(f0))
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], voiced.astype(np.int8), [0]])))
+    for start, stop in zip(edges[::2], edges[1::2]):
+        at = start + np.flatnonzero(chosen[start:stop])
+        if len(at):
+            moves[start:stop] = np.interp(np.arange(start, stop), at, own[at])
+    return moves
 
 
 class PitchVariance(vcfx.Effect):
@@ -51,13 +73,18 @@ class PitchVariance(vcfx.Effect):
     towards) the channel's mean log f0 ``m``: ``log f0' = m + factor *
     (log f0 - m)``, so every rise and fall, in semitones, is multiplied by
     ``factor``. ``0`` speaks on one note, ``1`` changes nothing, ``2`` is
-    twice as lively. The mean stays where it was. It is taken over the
-    frames that clearly repeat at their period (normalised autocorrelation
-    at least :data:`CLEARLY_PERIODIC`, Praat's voicing threshold) and
-    are no more than :data:`FAINT_DB` below the loudest voiced frame
-    (Praat's silence threshold): creak, breathy and faint phrase ends,
-    which the f0 tracker may still call voiced, would drag it away from the
-    pitch a listener hears as the voice's own.
+    twice as lively. The mean stays where it was.
+
+    Both the mean and that scaling are taken over the reliable frames:
+    those that clearly repeat at their period (normalised autocorrelation
+    at least :data:`CLEARLY_PERIODIC`, Praat's voicing threshold) and are
+    no more than :data:`FAINT_DB` below the loudest voiced frame (Praat's
+    silence threshold). Creak, breathy and faint phrase ends, which the f0
+    tracker may still call voiced, would drag the mean away from the pitch
+    a listener hears as the voice's own, and scaled by their own distance
+    from it they would be thrown to the floor of the range. They move as
+    the reliable frames around them in the same voiced stretch do
+    (:func:`log_moves`); a stretch with no reliable frame keeps its pitch.
     The result is kept inside the analysis' f0 range (``f0_floor_hz`` ..
     ``f0_ceil_hz``). The spectral envelope is kept and the length does not
     change. ``factor`` may be a :class:`vcfx.Curve`.
@@ -83,11 +110,11 @@ class PitchVariance(vcfx.Effect):
             voiced = ch.f0 > 0
             if not voiced.any():
                 continue
-            log_f0 = np.log2(ch.f0[voiced])
-            m = centre(ch.f0, ch.periodicity, frame_power(ch.spectral_envelope))
-            factor = vcfx.at_times(self.factor, state.frame_times(i))[voiced]
+            chosen = reliable(ch.f0, ch.periodicity, frame_power(ch.spectral_envelope))
+            m = float(np.mean(np.log2(ch.f0[chosen])))
+            moves = log_moves(ch.f0, chosen, vcfx.at_times(self.factor, state.frame_times(i)), m)
             f0 = ch.f0.copy()
-            f0[voiced] = np.clip(np.exp2(m + factor * (log_f0 - m)),
+            f0[voiced] = np.clip(ch.f0[voiced] * np.exp2(moves[voiced]),
                                  state.options["f0_floor_hz"], state.options["f0_ceil_hz"])
             ch.f0 = f0
         return state
@@ -96,9 +123,10 @@ class PitchVariance(vcfx.Effect):
         voiced = state.f0 > 0
         if not voiced.any():
             return state
-        m = centre(state.f0, state.output_periodicity(), state.output_power())
-        factor = vcfx.at_times(self.factor, state.frame_times())
-        log_f0 = np.log2(np.where(voiced, state.f0, 1.0))
-        target = np.clip(np.exp2(m + factor * (log_f0 - m)), state.options["f0_floor_hz"], state.options["f0_ceil_hz"])
-        state.scale_f0(np.where(voiced, target / np.exp2(log_f0), 1.0))
+        chosen = reliable(state.f0, state.output_periodicity(), state.output_power())
+        m = float(np.mean(np.log2(state.f0[chosen])))
+        moves = log_moves(state.f0, chosen, vcfx.at_times(self.factor, state.frame_times()), m)
+        f0 = np.where(voiced, state.f0, 1.0)
+        target = np.clip(f0 * np.exp2(moves), state.options["f0_floor_hz"], state.options["f0_ceil_hz"])
+        state.scale_f0(np.where(voiced, target / f0, 1.0))
         return state
