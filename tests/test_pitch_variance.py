@@ -131,3 +131,17 @@ def test_a_faint_stretch_moves_with_its_loud_neighbours(engine):
     assert both.sum() > 20
     moved = 1200 * np.log2(after[both] / before[both])
     assert abs(np.median(moved)) < 50.0
+
+
+def test_log_moves_scale_the_reliable_frames_and_carry_the_others():
+    """Factor 2: reliable frames move by their distance from the mean of the reliable ones, the rest with them."""
+    from vcfx_world.pitch_variance import log_moves
+
+    f0 = np.array([200.0, 200.0, 0.0, 100.0, 100.0, 0.0, 300.0, 150.0, 300.0])
+    periodicity = np.array([0.9, 0.9, 0.0, 0.2, 0.2, 0.0, 0.9, 0.2, 0.9])
+    moves = log_moves(f0, 2.0, periodicity)
+    m = np.log2(np.sqrt(200.0 * 300.0))  # the creaky frames (0.2) do not count
+    expected = [np.log2(200.0) - m] * 2 + [0.0] * 4 + [np.log2(300.0) - m] * 3
+    # the creak at 150 Hz between two reliable 300 Hz frames moves as they do, not by its own
+    # distance from the centre; the stretch with no reliable frame stays where it was
+    np.testing.assert_allclose(moves, expected, atol=1e-12)

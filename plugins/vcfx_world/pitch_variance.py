@@ -44,19 +44,24 @@ def reliable(f0: np.ndarray, periodicity: np.ndarray | None = None, power: np.nd
     return chosen if chosen.any() else voiced
 
 
-def log_moves(f0: np.ndarray, chosen: np.ndarray, factor: np.ndarray | float, m: float) -> np.ndarray:
-    """How far (log2) each frame's f0 moves: ``(factor - 1) * (log2 f0 - m)`` on the ``chosen`` frames.
+def log_moves(f0: np.ndarray, factor: np.ndarray | float, periodicity: np.ndarray | None = None,
+              power: np.ndarray | None = None) -> np.ndarray:
+    """How far (log2) each frame's f0 moves: ``(factor - 1) * (log2 f0 - m)`` on the :func:`reliable` frames.
 
-    The other voiced frames move as the chosen ones around them in the
+    ``m`` is the mean log2 f0 of those frames (``periodicity`` and
+    ``power`` as for :func:`reliable`; at least one frame voiced).
+
+    The other voiced frames move as the reliable ones around them in the
     same voiced stretch do (linearly in between, as the nearest one at
     either end), so a creaky or faint frame keeps its place against its
     neighbours instead of being sent away from ``m`` by a pitch that does
-    not repeat. A stretch with no chosen frame does not move; unvoiced
+    not repeat. A stretch with no reliable frame does not move; unvoiced
     frames move by 0.
     """
     voiced = f0 > 0
+    chosen = reliable(f0, periodicity, power)
     log_f0 = np.log2(np.where(voiced, f0, 1.0))
-    own = (np.broadcast_to(factor, f0.shape) - 1.0) * (log_f0 - m)
+    own = (np.broadcast_to(factor, f0.shape) - 1.0) * (log_f0 - log_f0[chosen].mean())
     moves = np.zeros(len(f0))
     edges = np.flatnonzero(np.diff(np.concatenate([[0], voiced.astype(np.int8), [0]])))
     for start, stop in zip(edges[::2], edges[1::2]):
@@ -110,9 +115,8 @@ class PitchVariance(vcfx.Effect):
             voiced = ch.f0 > 0
             if not voiced.any():
                 continue
-            chosen = reliable(ch.f0, ch.periodicity, frame_power(ch.spectral_envelope))
-            m = float(np.mean(np.log2(ch.f0[chosen])))
-            moves = log_moves(ch.f0, chosen, vcfx.at_times(self.factor, state.frame_times(i)), m)
+            moves = log_moves(ch.f0, vcfx.at_times(self.factor, state.frame_times(i)), ch.periodicity,
+                              frame_power(ch.spectral_envelope))
             f0 = ch.f0.copy()
             f0[voiced] = np.clip(ch.f0[voiced] * np.exp2(moves[voiced]),
                                  state.options["f0_floor_hz"], state.options["f0_ceil_hz"])
@@ -123,9 +127,8 @@ class PitchVariance(vcfx.Effect):
         voiced = state.f0 > 0
         if not voiced.any():
             return state
-        chosen = reliable(state.f0, state.output_periodicity(), state.output_power())
-        m = float(np.mean(np.log2(state.f0[chosen])))
-        moves = log_moves(state.f0, chosen, vcfx.at_times(self.factor, state.frame_times()), m)
+        moves = log_moves(state.f0, vcfx.at_times(self.factor, state.frame_times()), state.output_periodicity(),
+                          state.output_power())
         f0 = np.where(voiced, state.f0, 1.0)
         target = np.clip(f0 * np.exp2(moves), state.options["f0_floor_hz"], state.options["f0_ceil_hz"])
         state.scale_f0(np.where(voiced, target / f0, 1.0))
