@@ -10,10 +10,12 @@ as the input received so far allows:
    its best peak refined by a parabola; a frame is voiced when that peak
    reaches :data:`vcfx_world.VOICING_THRESHOLD`.
 2. **Analysis marks**: the next mark where the period around the last one
-   repeats best (a lag within -20 / +25 % of the period), the first of a
-   voiced stretch on the maximum of the low-passed signal within half a
-   period of one period after the last mark (every 10 ms where unvoiced),
-   as offline.
+   repeats best (a lag within -20 / +25 % of the period), as offline; but
+   where offline marks a voiced stretch from its middle outwards, a stream
+   cannot wait for the middle: the first mark of a voiced stretch sits on
+   the maximum of the signal low-passed to about its fundamental, within
+   half a period of one period after the last mark (every 10 ms where
+   unvoiced).
 3. **Effects**: every effect's own ``process_psola`` runs on a
    :class:`LiveState` holding the last :data:`CENTRE_WINDOW_S` seconds of
    analysed frames, so ``pitch_variance`` finds its centre over that
@@ -45,7 +47,7 @@ import vcfx
 from vcfx_world import VOICING_THRESHOLD  # the offline voicing rule, Praat's
 
 from .domain import analysis_options, check_state
-from .marks import LOWPASS_HARMONICS, UNVOICED_SPACING_S, repeat_lag
+from .marks import UNVOICED_SPACING_S, repeat_lag
 from .overlap_add import grain_window
 from .state import PsolaState
 
@@ -53,6 +55,9 @@ __all__ = ["LiveState", "PsolaLive", "live_processor", "latency_frames", "CENTRE
 
 CENTRE_WINDOW_S = 3.0
 """Seconds of past frames the effects see each block: ``pitch_variance``'s centre is their running mean."""
+
+LOWPASS_HARMONICS = 1.5
+"""A voiced stretch's first mark sits on a maximum of the signal low-passed at this many times the voice's mean f0."""
 
 
 NEAR_BEST = 0.9

@@ -12,9 +12,6 @@ UNVOICED_SPACING_S = 0.01
 COUNT_TOLERANCE = 1e-9
 """Marks by which a count of marks (:func:`marks_along`) may fall short of a whole number and still reach it."""
 
-LOWPASS_HARMONICS = 1.5
-"""A voiced stretch's first mark sits on a maximum of the signal low-passed at this many times the voice's median f0."""
-
 COARSE_RATE_HZ = 11025
 """Rate (at least) the marks are first looked for at (:func:`coarse`), before they are placed to the sample."""
 
@@ -78,16 +75,6 @@ def marks_along(rate: np.ndarray, starts: np.ndarray, samples: int, sample_rate:
     return at, np.concatenate([[0.0], np.clip(first[frame] - 1 + wait, first[frame] - 1, ends[frame] - 1)])
 
 
-def lowpass(x: np.ndarray, f0: np.ndarray, sample_rate: float) -> np.ndarray:
-    """``x`` low-passed (zero phase) to about its fundamental, so a period holds one clear maximum."""
-    from scipy import signal
-
-    voiced = f0[f0 > 0]
-    cutoff = LOWPASS_HARMONICS * float(np.median(voiced)) if len(voiced) else 200.0
-    sos = signal.butter(4, min(cutoff, 0.45 * sample_rate), fs=sample_rate, output="sos")
-    return signal.sosfiltfilt(sos, x)
-
-
 def coarse(x: np.ndarray, sample_rate: int) -> tuple[np.ndarray, int]:
     """``x`` at a rate near :data:`COARSE_RATE_HZ` (the mean of every ``q`` samples), and ``q``."""
     q = max(1, sample_rate // COARSE_RATE_HZ)
@@ -101,35 +88,50 @@ def pitch_marks(x: np.ndarray, f0: np.ndarray, frame_period_s: float,
                 sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
     """Analysis marks of the mono signal ``x`` and the half-width (samples) of each mark's grain.
 
-    Marks follow one another along the f0 contour. The first mark of a
-    voiced stretch sits on the maximum of the signal low-passed to about its
-    fundamental, within half a period of where the contour predicts it (half
-    a period into the stretch's first frame). Each next voiced mark is
-    where the waveform repeats the period around the last mark best, at a
-    lag within -20 / +25 % of the period: so every mark of a stretch sits on
-    the same point of its cycle however the cycle's shape changes, as
-    Praat's pulses do. The lag is found at about 11 kHz, then to the sample,
-    then to a fraction of a sample (the vertex of a parabola through the
-    correlations around it), so the marks are positions, not sample
-    indices. Unvoiced marks are :data:`UNVOICED_SPACING_S` apart.
+    Each voiced stretch is marked outwards from its loudest frame, much as
+    Praat places its pulses from a stretch's middle: the first mark on the
+    waveform's largest excursion (either sign) within half a period of that
+    frame's centre, where the cycle is clearest; each next mark, forwards
+    and backwards, where the waveform repeats the period around the last
+    mark best, at a distance within -20 / +25 % of the period, until the
+    stretch ends. So every mark of a stretch sits on the same point of its
+    cycle, its strongest excursion, however the cycle's shape changes. The
+    distance is found at about 11 kHz, then to the sample, then to a
+    fraction of a sample (the vertex of a parabola through the correlations
+    around it), so the marks are positions, not sample indices. Between
+    voiced stretches marks are about :data:`UNVOICED_SPACING_S` apart, the
+    first at sample 0.
     """
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    f0 = np.asarray(f0, dtype=np.float64)
     starts = frame_starts(len(f0), frame_period_s, len(x), sample_rate)
     rough, q = coarse(x, sample_rate)
-    voiced = f0 > 0
-    lp = lowpass(rough, f0, sample_rate / q) if voiced.any() else np.zeros(len(rough))
-    # a voiced mark comes at least a quarter of its period after the last, an unvoiced one a period or 10 ms
-    lengths = np.diff(np.append(starts, len(x)))
-    room = int(np.sum(lengths * np.where(voiced, 4.0 * f0, 1.0 / UNVOICED_SPACING_S)) / sample_rate) + 2 * len(f0) + 2
-    marks, periods = np.empty(room, dtype=np.float64), np.empty(room, dtype=np.int64)
-    count = _chain_marks(np.ascontiguousarray(x, dtype=np.float64), rough, q, lp, np.asarray(f0, dtype=np.float64),
-                         starts, float(sample_rate), UNVOICED_SPACING_S * sample_rate, marks, periods)
-    return marks[:count], periods[:count]
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], (f0 > 0).astype(np.int8), [0]])))
+    step = UNVOICED_SPACING_S * sample_rate
+    marks, periods, last = [], [], None  # last: the last voiced mark so far
+    for a, b in list(zip(edges[::2], edges[1::2])) + [(None, None)]:
+        voiced = None if a is None else _stretch_marks(x, rough, q, f0, starts, a, b, float(sample_rate))
+        if voiced is not None and len(voiced) == 0:
+            continue
+        begin, end = (0.0 if last is None else last), (len(x) - 1.0 if voiced is None else voiced[0])
+        between = max(1, int(np.rint((end - begin) / step)))
+        fill = begin + (end - begin) * np.arange(between) / between
+        fill = fill[1:] if last is not None else fill[fill < end]  # neither mark twice
+        marks.append(fill)
+        periods.append(np.full(len(fill), max(1, int(np.rint(step)))))
+        if voiced is None:
+            break
+        f = f0[frame_of(np.floor(voiced).astype(np.int64), starts)]
+        marks.append(voiced)
+        periods.append(np.maximum(1, np.rint(sample_rate / f)).astype(np.int64))
+        last = voiced[-1]
+    return np.concatenate(marks), np.concatenate(periods)
 
 
 @vcfx.compiled
 def _correlation(x, at, half, lag):
     """Normalised correlation of ``x`` around ``at`` with ``x`` around ``at + lag`` (``half`` each side)."""
-    if at - half < 0 or at + lag + half >= len(x):
+    if at - half < 0 or at + lag - half < 0 or at + half >= len(x) or at + lag + half >= len(x):
         return 0.0
     c, e0, e1 = 0.0, 0.0, 0.0
     for k in range(-half, half + 1):
@@ -141,11 +143,12 @@ def _correlation(x, at, half, lag):
 
 @vcfx.compiled
 def repeat_lag(x, at, half, lo, hi):
-    """The lag in ``lo..hi`` at which ``x`` around ``at`` (``half`` each side) repeats best; -1 if none."""
-    if at - half < 0:
-        return -1
-    best, best_c = -1, -2.0
-    for lag in range(lo, min(hi, len(x) - 1 - half - at) + 1):
+    """The lag in ``lo..hi`` (negative: backwards) at which ``x`` around ``at`` (``half`` each side) repeats
+    best; 0 if the signal holds none of them."""
+    best, best_c = 0, -2.0
+    for lag in range(lo, hi + 1):
+        if lag == 0 or min(at, at + lag) - half < 0 or max(at, at + lag) + half >= len(x):
+            continue
         c = _correlation(x, at, half, lag)
         if c > best_c:
             best, best_c = lag, c
@@ -153,67 +156,66 @@ def repeat_lag(x, at, half, lo, hi):
 
 
 @vcfx.compiled
-def _peak_near(lp, at, half, after):
-    """Index of the highest local maximum of ``lp`` within ``half`` of ``at`` and past ``after``; -1 if none."""
-    best = -1
-    for i in range(max(at - half, after + 1, 1), min(at + half, len(lp) - 2) + 1):
-        if lp[i] >= lp[i - 1] and lp[i] > lp[i + 1] and (best < 0 or lp[i] > lp[best]):
-            best = i
-    return best
+def _next_mark(x, rough, q, at, period, direction):
+    """Distance (to a fraction of a sample; negative backwards, ``direction`` -1) from the mark at sample ``at``
+    to the next, where the period around it repeats best; 0 if the signal ends first.
+
+    ``rough`` is ``x`` at ``1 / q`` of its rate (:func:`coarse`)."""
+    half = int(period // 2)
+    lo, hi = int(0.8 * period), int(1.25 * period) + 1
+    if direction > 0:
+        lag = repeat_lag(rough, at // q, half // q, lo // q, hi // q + 1)
+        found = repeat_lag(x, at, half, max(lag * q - q, lo), lag * q + q) if lag != 0 else 0
+    else:
+        lag = repeat_lag(rough, at // q, half // q, -(hi // q + 1), -(lo // q))
+        found = repeat_lag(x, at, half, lag * q - q, min(lag * q + q, -lo)) if lag != 0 else 0
+    if found == 0:
+        return 0.0
+    before = _correlation(x, at, half, found - 1)
+    here = _correlation(x, at, half, found)
+    after = _correlation(x, at, half, found + 1)
+    curve = before - 2.0 * here + after
+    shift = 0.5 * (before - after) / curve if curve < 0 else 0.0
+    return found + min(0.5, max(-0.5, shift))
 
 
 @vcfx.compiled
-def _chain_marks(x, rough, q, lp, f0, starts, sample_rate, unvoiced_step, marks, periods):
-    """Marks (first at sample 0) into ``marks``, grain half-widths into ``periods``; returns how many.
-
-    ``rough`` and ``lp`` are at the rate ``sample_rate / q`` (:func:`coarse`).
-    """
-    n, frames = len(x), len(f0)
-    last, count, last_voiced, fraction = 0, 0, False, 0.0  # the last mark is at last + fraction
-    while count < len(marks):  # room for every mark (pitch_marks); the check only keeps writes inside
-        frame = np.searchsorted(starts, last, side="right") - 1
-        step = sample_rate / f0[frame] if f0[frame] > 0 else unvoiced_step
-        marks[count] = last + fraction
-        periods[count] = max(1, int(np.rint(step)))
-        count += 1
-        predicted = last + step
-        if f0[frame] <= 0:  # the voice may start before the next unvoiced mark is due
-            g = frame + 1
-            while g < frames and starts[g] <= predicted and f0[g] <= 0:
-                g += 1
-            if g < frames and starts[g] <= predicted:
-                predicted = starts[g] + 0.5 * sample_rate / f0[g]
-        p = int(np.rint(predicted))
-        if p >= n:
-            return count
-        g = np.searchsorted(starts, p, side="right") - 1
-        voiced = f0[g] > 0
-        if voiced:
-            period = sample_rate / f0[g]
-            half, soonest = int(period // 2), int(period // 4) + 1
-            found = -1
-            if last_voiced:
-                lag = repeat_lag(rough, last // q, half // q, int(0.8 * period) // q, int(1.25 * period) // q + 1)
-                if lag > 0:
-                    found = repeat_lag(x, last, half, max(lag * q - q, soonest), lag * q + q)
-                if found > 0:
-                    p = last + found
-                    before = _correlation(x, last, half, found - 1)
-                    at = _correlation(x, last, half, found)
-                    after = _correlation(x, last, half, found + 1)
-                    curve = before - 2.0 * at + after
-                    shift = 0.5 * (before - after) / curve if curve < 0 else 0.0
-                    fraction += min(0.5, max(-0.5, shift))
-                    whole = int(np.rint(fraction))
-                    p, fraction = p + whole, fraction - whole
-            if found <= 0:
-                fraction = 0.0
-                peak = _peak_near(lp, p // q, half // q, (last + soonest) // q)
-                if peak >= 0:
-                    p = max(peak * q, last + soonest)
-        if not voiced:
-            fraction = 0.0
-        if p >= n:
-            return count
-        last, last_voiced = p, voiced
-    return count
+def _stretch_marks(x, rough, q, f0, starts, first, stop, sample_rate):
+    """Marks, in order, of the voiced frames ``first`` to ``stop`` (excluded) (:func:`pitch_marks`)."""
+    ends = np.append(starts[1:], len(x))
+    lo, hi = starts[first], ends[stop - 1]
+    loudest, power = first, -1.0
+    for f in range(first, stop):
+        p = np.mean(x[starts[f]:ends[f]] ** 2) if ends[f] > starts[f] else 0.0
+        if p > power:
+            loudest, power = f, p
+    centre = (starts[loudest] + ends[loudest]) // 2
+    period = sample_rate / f0[loudest]
+    a, b = max(lo, int(centre - period / 2)), min(hi, int(centre + period / 2) + 1)
+    if b <= a:
+        return np.empty(0)
+    anchor = a + np.argmax(np.abs(x[a:b]))
+    room = int((hi - lo) * f0[first:stop].max() / (0.75 * sample_rate)) + 4  # marks come 0.8 periods apart or more
+    back, forth = np.empty(room), np.empty(room)
+    counts = np.zeros(2, dtype=np.int64)
+    for side in range(2):
+        direction = 1 if side == 0 else -1
+        marks = forth if side == 0 else back
+        at, n = float(anchor), 0
+        while n < room:
+            whole = int(np.rint(at))
+            f = f0[np.searchsorted(starts, whole, side="right") - 1]
+            if f <= 0:
+                break
+            step = _next_mark(x, rough, q, whole, sample_rate / f, direction)
+            at += step if step != 0.0 else direction * sample_rate / f
+            if at < lo or at >= hi:
+                break
+            marks[n] = at
+            n += 1
+        counts[side] = n
+    out = np.empty(counts[0] + counts[1] + 1)
+    out[: counts[1]] = back[: counts[1]][::-1]
+    out[counts[1]] = anchor
+    out[counts[1] + 1:] = forth[: counts[0]]
+    return out
