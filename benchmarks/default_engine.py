@@ -70,7 +70,7 @@ def envelope_accuracy(audio: vcfx.Audio, out: vcfx.Audio, ratio: float, praat: d
 
 
 EFFECTS = {
-    "pitch_shift": ("semitones", (-12.0, -7.0, -4.0, 4.0, 5.0, 6.0, 7.0, 9.0, 12.0), pitch_accuracy),
+    "pitch_shift": ("semitones", (-12.0, -11.0, -10.0, -9.0, -7.0, -4.0, 4.0, 5.0, 6.0, 7.0, 9.0, 12.0), pitch_accuracy),
     "pitch_variance": ("factor", (0.0, 0.5, 1.5, 2.0, 3.0), spread_accuracy),
     "formant_shift": ("ratio", (0.5, 0.7, 0.8, 0.9, 1.1, 1.15, 1.2, 1.3, 1.5, 2.0), envelope_accuracy),
 }

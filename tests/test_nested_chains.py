@@ -180,7 +180,7 @@ def test_drawn_keeps_the_shape():
 
 
 def test_a_nested_chain_shares_one_analysis_and_synthesis_with_its_neighbours(monkeypatch, stereo_voice):
-    chain = Chain([fx("pitch_shift", semitones=-8), Chain([fx("formant_shift", ratio=1.1), fx("tempo", rate=0.8)])])
+    chain = Chain([fx("pitch_shift", semitones=-12), Chain([fx("formant_shift", ratio=1.1), fx("tempo", rate=0.8)])])
     assert [(d, [e.name for e in g]) for d, g in plan(chain)] == [("world", ["pitch_shift", "formant_shift", "tempo"])]
     counter = Counter(monkeypatch, "dio", "harvest", "cheaptrick", "d4c", "synthesize")
     out = chain(stereo_voice)

@@ -221,18 +221,18 @@ def test_the_default_domains_of_the_other_effects():
     assert domains(vcfx.effect("formant_shift", ratio=1.2), vcfx.effect("pitch_shift", semitones=-12.0)) == ["world"]
 
 
-def test_pitch_shift_runs_in_psola_by_default_from_minus_seven_semitones_up(voice):
+def test_pitch_shift_runs_in_psola_by_default_from_minus_eleven_semitones_up(voice):
     def domains(*effects):
         return [dom for dom, _ in plan(list(effects))]
 
     def shift(semitones):
         return vcfx.effect("pitch_shift", semitones=semitones)
 
-    assert domains(shift(-7.1)) == domains(shift(-12.0)) == ["world"]
-    assert domains(shift(-7.0)) == domains(shift(4.0)) == domains(shift(12.0)) == ["psola"]
+    assert domains(shift(-11.1)) == domains(shift(-12.0)) == ["world"]
+    assert domains(shift(-11.0)) == domains(shift(4.0)) == domains(shift(12.0)) == ["psola"]
     assert domains(vcfx.effect("pitch_variance", factor=2.0), shift(12.0), vcfx.effect("tempo", rate=0.8),
                    vcfx.effect("noise", snr_db=30.0)) == ["psola", "waveform"]
-    assert domains(shift(vcfx.Curve([(0.0, -12.0), (1.0, 0.0)]))) == ["world"]  # not -7 or above throughout
+    assert domains(shift(vcfx.Curve([(0.0, -12.0), (1.0, 0.0)]))) == ["world"]  # not -11 or above throughout
     assert domains(shift(vcfx.Curve([(0.0, -6.0), (1.0, 7.0)]))) == ["psola"]
     assert domains(shift(7.0), Vibrato()) == ["world"]  # an effect that has no PSOLA keeps the run in WORLD
     assert domains(shift(7.0), vcfx.effect("pitch_variance", factor=2.0)) == ["psola"]  # no preference: no objection

@@ -86,7 +86,7 @@ def default_engine(effects: list[Effect], configured: Iterable[str] = ()) -> str
     WORLD's analysis, so it keeps the chain out of PSOLA). Otherwise None: each effect runs in
     the domain the cost model of :func:`plan` picks (its first-listed
     domain on ties), WORLD for the built-in pitch effects. ``pitch_shift``
-    prefers PSOLA from -7 semitones up and ``formant_shift`` from a ratio
+    prefers PSOLA from -11 semitones up and ``formant_shift`` from a ratio
     of 0.7 up, WORLD below, where each sounded the more natural
     (docs/measurements.md, "Choosing the default engine").
 

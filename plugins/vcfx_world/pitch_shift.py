@@ -8,14 +8,14 @@ import vcfx
 
 from .features import WorldState
 
-PSOLA_FROM_SEMITONES = -7.0
+PSOLA_FROM_SEMITONES = -11.0
 """From this shift up (at every point of a curve), :meth:`PitchShift.preferred_engine` is PSOLA; below, WORLD.
 
 Measured with ``benchmarks/default_engine.py`` on the repository's real
-voices and 22 recordings nothing was tuned on: from -7 up PSOLA's output
-scored higher by DNSMOS than WORLD's on most voices (17-20 of 26), with a
-lower p90 pitch error; at -12 the two score alike and WORLD's p90 is lower
-(docs/measurements.md, "Choosing the default engine").
+voices and 22 recordings nothing was tuned on: from -11 up PSOLA's output
+scored as high or higher by DNSMOS than WORLD's, with a lower p90 pitch
+error; at -12 the two score alike and WORLD keeps a few more voiced frames
+and has the lower p90 (docs/measurements.md, "Choosing the default engine").
 """
 
 
