@@ -11,11 +11,11 @@ as the input received so far allows:
    reaches :data:`vcfx_world.VOICING_THRESHOLD`.
 2. **Analysis marks**: the next mark where the period around the last one
    repeats best (a lag within -20 / +25 % of the period), as offline; but
-   where offline marks a voiced stretch from its middle outwards, a stream
-   cannot wait for the middle: the first mark of a voiced stretch sits on
-   the maximum of the signal low-passed to about its fundamental, within
-   half a period of one period after the last mark (every 10 ms where
-   unvoiced).
+   where offline marks a voiced stretch outwards from its loudest frame, a
+   stream cannot wait for that frame: the first mark of a voiced stretch
+   sits on the maximum of the signal low-passed to about its fundamental,
+   within half a period of one period after the last mark (every 10 ms
+   where unvoiced).
 3. **Effects**: every effect's own ``process_psola`` runs on a
    :class:`LiveState` holding the last :data:`CENTRE_WINDOW_S` seconds of
    analysed frames, so ``pitch_variance`` finds its centre over that
