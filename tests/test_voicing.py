@@ -193,3 +193,11 @@ def test_a_short_stretch_is_judged_by_the_voiced_frames_within_reach_only():
     guess = _neighbour_f0(f0, reach=6)
     np.testing.assert_allclose(guess[8:12], 200.0 * (250.0 / 200.0) ** (np.arange(1, 5) / 5), rtol=1e-12)
     assert np.all(_neighbour_f0(f0)[14:24] > 250.0)  # without a reach, every unvoiced frame glides
+
+
+def test_voiced_stretches_are_the_runs_of_voiced_frames():
+    from vcfx_world import voiced_stretches
+
+    f0 = np.array([0.0, 100.0, 110.0, 0.0, 0.0, 120.0, 0.0, 130.0])
+    assert voiced_stretches(f0) == [(1, 3), (5, 6), (7, 8)]
+    assert voiced_stretches(np.zeros(4)) == []

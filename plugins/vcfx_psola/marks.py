@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import vcfx
+from vcfx_world import voiced_stretches
 
 UNVOICED_SPACING_S = 0.01
 """Distance between marks (and half-width of grains) where the voice is unvoiced or silent."""
@@ -105,27 +106,21 @@ def pitch_marks(x: np.ndarray, f0: np.ndarray, frame_period_s: float,
     x = np.ascontiguousarray(x, dtype=np.float64)
     f0 = np.asarray(f0, dtype=np.float64)
     starts = frame_starts(len(f0), frame_period_s, len(x), sample_rate)
+    ends = np.append(starts[1:], len(x))
     rough, q = coarse(x, sample_rate)
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], (f0 > 0).astype(np.int8), [0]])))
+    voiced = [m for m in (_stretch_marks(x, rough, q, f0, starts, ends, a, b, float(sample_rate))
+                          for a, b in voiced_stretches(f0)) if len(m)]
     step = UNVOICED_SPACING_S * sample_rate
-    marks, periods, last = [], [], None  # last: the last voiced mark so far
-    for a, b in list(zip(edges[::2], edges[1::2])) + [(None, None)]:
-        voiced = None if a is None else _stretch_marks(x, rough, q, f0, starts, a, b, float(sample_rate))
-        if voiced is not None and len(voiced) == 0:
-            continue
-        begin, end = (0.0 if last is None else last), (len(x) - 1.0 if voiced is None else voiced[0])
+    marks, periods = [], []
+    for k, (begin, end) in enumerate(zip([0.0] + [m[-1] for m in voiced], [m[0] for m in voiced] + [len(x) - 1.0])):
         between = max(1, int(np.rint((end - begin) / step)))
         fill = begin + (end - begin) * np.arange(between) / between
-        fill = fill[1:] if last is not None else fill[fill < end]  # neither mark twice
-        marks.append(fill)
-        periods.append(np.full(len(fill), max(1, int(np.rint(step)))))
-        if voiced is None:
-            break
-        f = f0[frame_of(np.floor(voiced).astype(np.int64), starts)]
-        marks.append(voiced)
-        periods.append(np.maximum(1, np.rint(sample_rate / f)).astype(np.int64))
-        last = voiced[-1]
-    return np.concatenate(marks), np.concatenate(periods)
+        marks.append(fill[1:] if k else fill[fill < end])  # neither the last voiced mark nor the next twice
+        periods.append(np.full(len(marks[-1]), max(1, int(np.rint(step)))))
+        if k < len(voiced):
+            marks.append(voiced[k])
+            periods.append(np.rint(sample_rate / f0[frame_of(np.floor(voiced[k]).astype(np.int64), starts)]))
+    return np.concatenate(marks), np.maximum(1, np.concatenate(periods)).astype(np.int64)
 
 
 @vcfx.compiled
@@ -180,9 +175,8 @@ def _next_mark(x, rough, q, at, period, direction):
 
 
 @vcfx.compiled
-def _stretch_marks(x, rough, q, f0, starts, first, stop, sample_rate):
+def _stretch_marks(x, rough, q, f0, starts, ends, first, stop, sample_rate):
     """Marks, in order, of the voiced frames ``first`` to ``stop`` (excluded) (:func:`pitch_marks`)."""
-    ends = np.append(starts[1:], len(x))
     lo, hi = starts[first], ends[stop - 1]
     loudest, power = first, -1.0
     for f in range(first, stop):

@@ -8,7 +8,8 @@ import vcfx
 
 from .analysis import analysis_options, track_channels
 from .domain import WorldDomain
-from .f0 import VOICING_THRESHOLD, lower_octave_errors, raise_octave_errors, settle_voicing, track_f0, tracking_signal
+from .f0 import (VOICING_THRESHOLD, lower_octave_errors, raise_octave_errors, settle_voicing, track_f0,
+                 tracking_signal, voiced_stretches)
 from .features import WorldFeatures, WorldState, envelope_power, frame_power
 from .formant_shift import FormantShift
 from .pitch_shift import PitchShift
@@ -27,6 +28,7 @@ __all__ = [
     "track_f0",
     "track_channels",
     "tracking_signal",
+    "voiced_stretches",
     "VOICING_THRESHOLD",
     "FormantShift",
     "PitchShift",

@@ -328,7 +328,7 @@ def voice_by_periodicity(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_ra
     """
     f0, at_f0 = f0.copy(), at_f0.copy()
     floor, ceil = opts["f0_floor_hz"], opts["f0_ceil_hz"]
-    for a, b in _stretches(f0):
+    for a, b in voiced_stretches(f0):
         if at_f0[a:b].max() < VOICING_THRESHOLD:
             f0[a:b], at_f0[a:b] = 0.0, 0.0
     todo = np.flatnonzero(f0 <= 0)
@@ -366,7 +366,7 @@ def _onto(x, guess, t, sample_rate: int, opts: dict[str, Any], tolerance: float)
     return new, periodicity(x, new, t, sample_rate, floor)
 
 
-def _stretches(f0: np.ndarray) -> list[tuple[int, int]]:
+def voiced_stretches(f0: np.ndarray) -> list[tuple[int, int]]:
     """(start, end) frames of every run of voiced frames."""
     edges = np.diff(np.concatenate([[0], (f0 > 0).astype(int), [0]]))
     return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()))
@@ -444,7 +444,7 @@ def settle_edges(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int,
     reach = np.arange(1, EDGE_CONTEXT + 1)
     # least-squares line through (k, y_k), k = 1 .. EDGE_CONTEXT, read at k = 0: weights on the y_k
     at_zero = np.linalg.pinv(np.column_stack([np.ones(EDGE_CONTEXT), reach]))[0]
-    stretches = _stretches(f0)
+    stretches = voiced_stretches(f0)
     walks = []  # (first frame outside the anchor, the stretch's end frame, step outward)
     for a, b in stretches:
         if b - a <= EDGE_CONTEXT:

@@ -6,7 +6,7 @@ import numpy as np
 
 import vcfx
 
-from .f0 import VOICING_THRESHOLD
+from .f0 import VOICING_THRESHOLD, voiced_stretches
 from .features import WorldState, frame_power
 
 CLEARLY_PERIODIC = VOICING_THRESHOLD
@@ -63,8 +63,7 @@ def log_moves(f0: np.ndarray, factor: np.ndarray | float, periodicity: np.ndarra
     log_f0 = np.log2(np.where(voiced, f0, 1.0))
     own = (np.broadcast_to(factor, f0.shape) - 1.0) * (log_f0 - log_f0[chosen].mean())
     moves = np.zeros(len(f0))
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], voiced.astype(np.int8), [0]])))
-    for start, stop in zip(edges[::2], edges[1::2]):
+    for start, stop in voiced_stretches(f0):
         at = start + np.flatnonzero(chosen[start:stop])
         if len(at):
             moves[start:stop] = np.interp(np.arange(start, stop), at, own[at])
