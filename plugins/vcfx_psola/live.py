@@ -4,13 +4,23 @@ Registered for the ``psola`` domain through ``register_live_domains``. Each
 block goes through the same steps as the offline domain, in order, as far
 as the input received so far allows:
 
-1. **f0**, one frame every ``frame_period_ms``: the normalised
-   autocorrelation of a Hann-windowed stretch of two longest periods
-   centred on the frame (Boersma's method, the one Praat's pitch uses),
-   its best peak refined by a parabola; a frame is voiced when that peak
-   reaches :data:`vcfx_world.VOICING_THRESHOLD`.
+1. **f0**, one frame every ``frame_period_ms``: over the stretch of two
+   longest periods centred on the frame, the normalised cross-correlation
+   of its first ``n - lag`` samples with its last ``n - lag`` at every lag
+   (two windows one lag apart centred on the frame, as the offline
+   periodicity measures it, as long as the look-ahead allows); the
+   shortest lag whose peak comes near the best, refined by a parabola and
+   by StoneMask where that stays within
+   :data:`vcfx_world.PEAK_TOLERANCE_CENTS`. A frame is voiced when that
+   peak reaches :data:`vcfx_world.VOICING_THRESHOLD` and the stretch's
+   peak reaches :data:`vcfx_world.SILENCE` of the loudest of the last
+   :data:`CENTRE_WINDOW_S` seconds, as offline. A Hann window's
+   autocorrelation divided by the window's own (Boersma's method, Praat's)
+   needs three longest periods: over two it is divided by 0.17 at the
+   longest lag, and its noise there outweighed the period.
 2. **Analysis marks**: the next mark where the period around the last one
-   repeats best (a lag within -20 / +25 % of the period), as offline; but
+   repeats best (a lag within -20 / +25 % of the period, to a fraction of
+   a sample), as offline; but
    where offline marks a voiced stretch outwards from its loudest frame, a
    stream cannot wait for that frame: the first mark of a voiced stretch
    sits on the maximum of the signal low-passed to about its fundamental,
@@ -22,9 +32,11 @@ as the input received so far allows:
    window: a running estimate.
 4. **Output marks** one target period apart, each overlap-adding the
    Hann-windowed two-period grain of the nearest analysis mark (no wider
-   than two target periods), read ``formant_ratio`` times as fast, as
-   offline (:func:`vcfx_psola.overlap_add.overlap_add`), but from and at
-   whole samples. The output gets its input's level through running mean
+   than two target periods), read ``formant_ratio`` times as fast and
+   placed between samples where the output mark falls, as offline
+   (:func:`vcfx_psola.overlap_add.overlap_add`); to the nearest sample, the
+   jitter of the periods filled the gaps between harmonics. The output gets
+   its input's level through running mean
    squares (:data:`LEVEL_TIME_S`); where no effect changes a frame (as in
    unvoiced frames under a pitch shift), the delayed input is passed
    through instead. Offline, the voiced grains alone are scaled, a few
@@ -44,10 +56,10 @@ import pyworld
 from scipy import signal
 
 import vcfx
-from vcfx_world import VOICING_THRESHOLD  # the offline voicing rule, Praat's
+from vcfx_world import PEAK_TOLERANCE_CENTS, SILENCE, VOICING_THRESHOLD  # as offline
 
 from .domain import analysis_options, check_state
-from .marks import UNVOICED_SPACING_S, repeat_lag
+from .marks import UNVOICED_SPACING_S, refined_lag, repeat_lag
 from .overlap_add import grain_window
 from .state import PsolaState
 
@@ -135,10 +147,6 @@ class PsolaLive(vcfx.LiveProcessor):
         self.lag_min = max(2, int(sample_rate / self.opts["f0_ceil_hz"]))
         self.window = 2 * self.pmax
         self.nfft = 1 << math.ceil(math.log2(self.window + self.pmax + 2))
-        w = np.hanning(self.window + 2)[1:-1]
-        self.hann = w
-        rw = np.fft.irfft(np.abs(np.fft.rfft(w, self.nfft)) ** 2, self.nfft)[: self.pmax + 2]
-        self.window_ac = rw / rw[0]
         self.unvoiced = round(UNVOICED_SPACING_S * sample_rate)
         self.cap = max(int(HISTORY_S * sample_rate), 4 * (self.latency_frames + block_frames))
         self.history_frames = int(CENTRE_WINDOW_S * 1000.0 / self.opts["frame_period_ms"])
@@ -166,6 +174,7 @@ class PsolaLive(vcfx.LiveProcessor):
         self.emitted = 0  # output frames returned
         self.f0 = np.zeros(0)  # analysed f0 of frames [f0_base, f0_base + len)
         self.periodic = np.zeros(0)
+        self.peaks = np.zeros(0)  # per analysed frame, the peak of its window: the last CENTRE_WINDOW_S seconds
         self.target = np.zeros(0)
         self.ratio = np.ones(0)
         self.f0_base = 0
@@ -224,20 +233,38 @@ class PsolaLive(vcfx.LiveProcessor):
         idx = centres[:, None] - self.pmax + np.arange(self.window)[None, :] - self.base
         segs = np.where(idx >= 0, self.mono[np.clip(idx, 0, None)], 0.0)
         f0, periodic = self._pitch(segs)
-        for k in np.flatnonzero(f0 > 0):  # refined by instantaneous frequency, as offline DIO's f0 is
+        f0, periodic = self._gate_silence(np.abs(segs).max(axis=1), f0, periodic)
+        tolerance = 2.0 ** (PEAK_TOLERANCE_CENTS / 1200.0)
+        for k in np.flatnonzero(f0 > 0):  # refined by instantaneous frequency where that stays near, as offline
             start = centres[k] - 2 * self.pmax - self.base
             x = self.mono[start:start + 3 * self.pmax]  # the same stretch whatever the blocks
-            f0[k] = pyworld.stonemask(x, f0[k:k + 1], np.array([2 * self.pmax / self.sr]), self.sr)[0]
+            refined = pyworld.stonemask(x, f0[k:k + 1], np.array([2 * self.pmax / self.sr]), self.sr)[0]
+            if f0[k] / tolerance <= refined <= f0[k] * tolerance:
+                f0[k] = refined
         self._append_frames(f0, periodic)
         self.frames_done = last + 1
+
+    def _gate_silence(self, peaks: np.ndarray, f0: np.ndarray, periodic: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Unvoice frames whose window peaks below :data:`vcfx_world.SILENCE` of the loudest window of the last
+        :data:`CENTRE_WINDOW_S` seconds, as offline (against the whole voice's peak) and in Praat."""
+        history = np.concatenate([self.peaks, peaks])
+        loudest = np.array([history[max(0, k - self.history_frames):k + 1].max()
+                            for k in range(len(self.peaks), len(history))])
+        self.peaks = history[-self.history_frames:]
+        quiet = peaks < SILENCE * loudest
+        return np.where(quiet, 0.0, f0), np.where(quiet, 0.0, periodic)
 
     def _pitch(self, segs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         segs = segs - segs.mean(axis=1, keepdims=True)
         rms = np.sqrt(np.mean(segs ** 2, axis=1))
-        spec = np.fft.rfft(segs * self.hann, self.nfft, axis=1)
+        spec = np.fft.rfft(segs, self.nfft, axis=1)
         ac = np.fft.irfft(spec.real ** 2 + spec.imag ** 2, self.nfft, axis=1)[:, : self.pmax + 2]
+        energy = np.cumsum(segs ** 2, axis=1)
+        shifts = np.arange(self.pmax + 2)
+        first = energy[:, self.window - 1 - shifts]  # energy of the first window - lag samples, and of the last
+        last = energy[:, -1:] - np.concatenate([np.zeros((len(segs), 1)), energy[:, shifts[1:] - 1]], axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
-            r = ac / ac[:, :1] / self.window_ac
+            r = ac / np.sqrt(first * last)
         r = np.nan_to_num(r)
         lo, hi = self.lag_min, self.pmax
         mid = r[:, lo:hi]
@@ -344,9 +371,12 @@ class PsolaLive(vcfx.LiveProcessor):
             lag = -1
             if f > 0 and f_last > 0:  # where the period around the last mark repeats best, as offline
                 lo, hi = max(int(0.8 * self.sr / f), period // 4 + 1), int(1.25 * self.sr / f) + 1
-                if last + hi + period // 2 >= self.t:
+                at = int(round(last))
+                if at + hi + period // 2 + 1 >= self.t:
                     return
-                lag = repeat_lag(self.mono, last - self.base, period // 2, lo, hi)
+                lag = repeat_lag(self.mono, at - self.base, period // 2, lo, hi)
+                if lag > 0:  # to a fraction of a sample, as offline
+                    lag = refined_lag(self.mono, at - self.base, period // 2, lag)
             if lag > 0:
                 p = last + lag
             elif f > 0:
@@ -363,30 +393,34 @@ class PsolaLive(vcfx.LiveProcessor):
         marks = np.asarray(self.marks)
         limit = min(self.marks[-1], self._known_until())
         while round(self.next_out) <= limit:
-            m = int(round(self.next_out))  # the phase runs on in fractions of a frame, so periods are exact on average
+            m = int(round(self.next_out))
             j = int(np.searchsorted(marks, m))
             j = min(j, len(marks) - 1)
             if j > 0 and abs(marks[j - 1] - m) <= abs(marks[j] - m):
                 j -= 1
-            a, period = int(marks[j]), int(self.mark_periods[j])
-            if a + period > self.t:
-                return
+            a, period = float(marks[j]), int(self.mark_periods[j])
             ratio = self._f0_at(self.ratio, m)
+            if a + period + 2 * ratio + 2 > self.t:  # the grain reads up to here, between samples
+                return
             f = self._f0_at(self.target, m)
             spacing = self.sr / f if f > 0 else self.unvoiced
-            self._grain(m, a, min(period / ratio, spacing) if f > 0 else period / ratio, ratio, voiced=f > 0)
+            late = m - self.next_out if f > 0 else None
+            self._grain(m, a, min(period / ratio, spacing) if f > 0 else period / ratio, ratio, late)
             self.next_out += spacing
 
-    def _grain(self, m: int, a: int, half: float, ratio: float, voiced: bool) -> None:
-        """Add the grain around input mark ``a`` at output sample ``m``; a voiced one zero-mean, as offline."""
+    def _grain(self, m: int, a: float, half: float, ratio: float, late: float | None) -> None:
+        """Add the grain around input mark ``a`` at output sample ``m``, as offline: a voiced one (``late`` not
+        None) read ``late`` samples after the mark, so that the mark lands where the output mark's exact
+        position is, between samples, and zero-mean; an unvoiced one read from the mark on."""
         half = min(half, float(self.pmax))
         reach = int(math.ceil(half))
         offsets = np.arange(-reach, reach + 1)
         window = grain_window(offsets, half)
-        if ratio == 1.0:
-            grain = self.x[:, a + offsets - self.base]
+        voiced = late is not None
+        if ratio == 1.0 and late is None and a == int(a):
+            grain = self.x[:, int(a) + offsets - self.base]
         else:
-            pos = a + offsets * ratio - self.base
+            pos = a + (offsets + (late or 0.0)) * ratio - self.base
             lo = np.floor(pos).astype(int)
             frac = pos - lo
             grain = self.x[:, lo] * (1.0 - frac) + self.x[:, lo + 1] * frac

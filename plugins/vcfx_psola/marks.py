@@ -151,6 +151,18 @@ def repeat_lag(x, at, half, lo, hi):
 
 
 @vcfx.compiled
+def refined_lag(x, at, half, lag):
+    """``lag`` (:func:`repeat_lag`) to a fraction of a sample: the vertex of the parabola through the
+    correlations at ``lag - 1``, ``lag`` and ``lag + 1``."""
+    before = _correlation(x, at, half, lag - 1)
+    here = _correlation(x, at, half, lag)
+    after = _correlation(x, at, half, lag + 1)
+    curve = before - 2.0 * here + after
+    shift = 0.5 * (before - after) / curve if curve < 0 else 0.0
+    return lag + min(0.5, max(-0.5, shift))
+
+
+@vcfx.compiled
 def _next_mark(x, rough, q, at, period, direction):
     """Distance (to a fraction of a sample; negative backwards, ``direction`` -1) from the mark at sample ``at``
     to the next, where the period around it repeats best; 0 if the signal ends first.
@@ -164,14 +176,7 @@ def _next_mark(x, rough, q, at, period, direction):
     else:
         lag = repeat_lag(rough, at // q, half // q, -(hi // q + 1), -(lo // q))
         found = repeat_lag(x, at, half, lag * q - q, min(lag * q + q, -lo)) if lag != 0 else 0
-    if found == 0:
-        return 0.0
-    before = _correlation(x, at, half, found - 1)
-    here = _correlation(x, at, half, found)
-    after = _correlation(x, at, half, found + 1)
-    curve = before - 2.0 * here + after
-    shift = 0.5 * (before - after) / curve if curve < 0 else 0.0
-    return found + min(0.5, max(-0.5, shift))
+    return refined_lag(x, at, half, found) if found != 0 else 0.0
 
 
 @vcfx.compiled
