@@ -12,9 +12,13 @@ as the input received so far allows:
    shortest lag whose peak comes near the best, refined by a parabola and
    by StoneMask where that stays within
    :data:`vcfx_world.PEAK_TOLERANCE_CENTS`. A frame is voiced when that
-   peak reaches :data:`vcfx_world.VOICING_THRESHOLD` and the stretch's
-   peak reaches :data:`vcfx_world.SILENCE` of the loudest of the last
-   :data:`CENTRE_WINDOW_S` seconds, as offline. A Hann window's
+   peak reaches :data:`vcfx_world.VOICING_THRESHOLD`, more where the
+   stretch is quiet against the loudest of the last
+   :data:`CENTRE_WINDOW_S` seconds and never under
+   :data:`vcfx_world.SILENCE` of it (Praat's rule,
+   :meth:`PsolaLive._unvoice_quiet`); a frame that leaps more than an
+   octave off the one before without repeating clearly is put near the
+   period before (:meth:`PsolaLive._no_leaps`). A Hann window's
    autocorrelation divided by the window's own (Boersma's method, Praat's)
    needs three longest periods: over two it is divided by 0.17 at the
    longest lag, and its noise there outweighed the period.
@@ -75,6 +79,12 @@ LOWPASS_HARMONICS = 1.5
 NEAR_BEST = 0.9
 """The shortest lag whose peak reaches this share of the best peak is the period, so a multiple never wins."""
 
+LEAP_OCTAVES = 1.0
+CLEAR_LEAP = 0.8
+NEAR_PERIOD = 1.06
+"""A frame more than ``LEAP_OCTAVES`` off the frame before that repeats less than ``CLEAR_LEAP`` is put on the
+correlation's peak within a factor ``NEAR_PERIOD`` of the period before (:meth:`PsolaLive._no_leaps`)."""
+
 SILENCE_RMS = 1e-5
 """Frames quieter than this are unvoiced."""
 
@@ -89,6 +99,13 @@ LEVEL_TIME_S = 1.0
 
 CROSSFADE_S = 0.01
 """Fade between the delayed input (every effect neutral) and the overlap-add, either way."""
+
+
+def vertex(before, here, after):
+    """Offset (within half a sample) and height of the vertex of the parabola through three equally spaced values."""
+    curve = before - 2 * here + after
+    shift = np.clip(np.where(curve < 0, 0.5 * (before - after) / np.where(curve < 0, curve, -1.0), 0.0), -0.5, 0.5)
+    return shift, here - 0.25 * (before - after) * shift
 
 
 def longest_period(sample_rate: int, opts: dict[str, Any]) -> int:
@@ -174,6 +191,7 @@ class PsolaLive(vcfx.LiveProcessor):
         self.emitted = 0  # output frames returned
         self.f0 = np.zeros(0)  # analysed f0 of frames [f0_base, f0_base + len)
         self.periodic = np.zeros(0)
+        self.last_f0 = 0.0  # the last analysed frame's f0, before StoneMask
         self.peaks = np.zeros(0)  # per analysed frame, the peak of its window: the last CENTRE_WINDOW_S seconds
         self.target = np.zeros(0)
         self.ratio = np.ones(0)
@@ -232,8 +250,9 @@ class PsolaLive(vcfx.LiveProcessor):
         centres = np.rint(np.arange(first, last + 1) * self.hop).astype(int)
         idx = centres[:, None] - self.pmax + np.arange(self.window)[None, :] - self.base
         segs = np.where(idx >= 0, self.mono[np.clip(idx, 0, None)], 0.0)
-        f0, periodic = self._pitch(segs)
-        f0, periodic = self._gate_silence(np.abs(segs).max(axis=1), f0, periodic)
+        f0, periodic, r = self._pitch(segs)
+        f0, periodic = self._unvoice_quiet(np.abs(segs).max(axis=1), f0, periodic)
+        f0, periodic = self._no_leaps(f0, periodic, r)
         tolerance = 2.0 ** (PEAK_TOLERANCE_CENTS / 1200.0)
         for k in np.flatnonzero(f0 > 0):  # refined by instantaneous frequency where that stays near, as offline
             start = centres[k] - 2 * self.pmax - self.base
@@ -244,17 +263,21 @@ class PsolaLive(vcfx.LiveProcessor):
         self._append_frames(f0, periodic)
         self.frames_done = last + 1
 
-    def _gate_silence(self, peaks: np.ndarray, f0: np.ndarray, periodic: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Unvoice frames whose window peaks below :data:`vcfx_world.SILENCE` of the loudest window of the last
-        :data:`CENTRE_WINDOW_S` seconds, as offline (against the whole voice's peak) and in Praat."""
+    def _unvoice_quiet(self, peaks: np.ndarray, f0: np.ndarray, periodic: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Unvoice the frames Praat's rule calls silent: a frame whose window peaks at a share ``q`` of the loudest
+        window of the last :data:`CENTRE_WINDOW_S` seconds is voiced only if it repeats at least
+        ``VOICING_THRESHOLD + max(0, 2 - q (1 + VOICING_THRESHOLD) / SILENCE)``, so never under
+        :data:`vcfx_world.SILENCE` (offline: under it against the whole voice's peak)."""
         history = np.concatenate([self.peaks, peaks])
         loudest = np.array([history[max(0, k - self.history_frames):k + 1].max()
                             for k in range(len(self.peaks), len(history))])
         self.peaks = history[-self.history_frames:]
-        quiet = peaks < SILENCE * loudest
+        q = peaks / np.maximum(loudest, 1e-30)
+        quiet = periodic < VOICING_THRESHOLD + np.maximum(0.0, 2.0 - q * (1.0 + VOICING_THRESHOLD) / SILENCE)
         return np.where(quiet, 0.0, f0), np.where(quiet, 0.0, periodic)
 
-    def _pitch(self, segs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _pitch(self, segs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """f0 and periodicity of each row of ``segs`` (a frame's stretch), and the correlation at every lag."""
         segs = segs - segs.mean(axis=1, keepdims=True)
         rms = np.sqrt(np.mean(segs ** 2, axis=1))
         spec = np.fft.rfft(segs, self.nfft, axis=1)
@@ -275,13 +298,35 @@ class PsolaLive(vcfx.LiveProcessor):
         best = np.argmax(strength >= NEAR_BEST * top_peak, axis=1)
         rows = np.arange(len(segs))
         lag = lags[best]
-        a, b, c = r[rows, lag - 1], r[rows, lag], r[rows, lag + 1]
-        denom = a - 2 * b + c
-        shift = np.where(denom < 0, 0.5 * (a - c) / np.where(denom < 0, denom, -1.0), 0.0)
-        top = b - 0.25 * (a - c) * shift
+        shift, top = vertex(r[rows, lag - 1], r[rows, lag], r[rows, lag + 1])
         voiced = np.isfinite(strength[rows, best]) & (top >= VOICING_THRESHOLD) & (rms >= SILENCE_RMS)
-        f0 = np.where(voiced, self.sr / (lag + np.clip(shift, -0.5, 0.5)), 0.0)
-        return f0, np.where(voiced, np.minimum(top, 1.0), 0.0)
+        f0 = np.where(voiced, self.sr / (lag + shift), 0.0)
+        return f0, np.where(voiced, np.minimum(top, 1.0), 0.0), r
+
+    def _no_leaps(self, f0: np.ndarray, periodic: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Frames more than :data:`LEAP_OCTAVES` off the frame before, that repeat less than :data:`CLEAR_LEAP`,
+        put on the correlation's peak near the period before (unvoiced if it has none there), frame by frame.
+
+        Where a syllable fades, the stretch holds the voice in one of its
+        windows only, and the correlation peaks at a formant's ringing, two
+        octaves up; a frame's pitch does not leap that far otherwise.
+        """
+        f0, periodic = f0.copy(), periodic.copy()
+        for k in range(len(f0)):
+            before = self.last_f0
+            if f0[k] > 0 and before > 0 and abs(math.log2(f0[k] / before)) > LEAP_OCTAVES \
+                    and periodic[k] < CLEAR_LEAP:
+                period = self.sr / before
+                lo = max(self.lag_min, int(period / NEAR_PERIOD))
+                hi = min(self.pmax, int(math.ceil(period * NEAR_PERIOD)))
+                j = lo + int(np.argmax(r[k, lo:hi + 1]))
+                if lo < j < hi:
+                    shift, top = vertex(r[k, j - 1], r[k, j], r[k, j + 1])
+                    f0[k], periodic[k] = self.sr / (j + shift), min(1.0, max(float(top), 0.0))
+                else:
+                    f0[k], periodic[k] = 0.0, 0.0
+            self.last_f0 = f0[k]
+        return f0, periodic
 
     def _append_frames(self, f0: np.ndarray, periodic: np.ndarray) -> None:
         self.f0 = np.concatenate([self.f0, f0])
