@@ -277,8 +277,37 @@ def test_pedalboard_plugins_keep_their_state_across_blocks():
     np.testing.assert_allclose(y, chain(vcfx.Audio(x, RATE)).samples, atol=1e-6)
 
 
+@pytest.mark.parametrize("plugin", ["BrickwallLimiter", "Resample", "MP3Compressor"])
+def test_a_pedalboard_plugin_that_holds_frames_back_answers_every_block_at_its_declared_latency(plugin):
+    """Streamed, pedalboard returns fewer frames than a plugin with latency was given (240 for a look-ahead
+    limiter at 48 kHz); the stream learns how many when it is built and declares them, so clicks come out
+    exactly latency_frames later, every block answered in full."""
+    stream = vcfx.Stream(f"pedalboard=plugin={plugin}", sample_rate=RATE, block_frames=BLOCK)
+    assert stream.latency_frames > 0
+    x = impulses(RATE, 4800, first=2400)
+    y = run(stream, x)
+    assert y.shape[1] == x.shape[1] + stream.latency_frames
+    clicks = np.flatnonzero(x[0])
+    peaks = [c + int(np.argmax(np.abs(y[0, c:c + 4000]))) for c in clicks]
+    assert set(np.array(peaks) - clicks) == {stream.latency_frames}
+
+
+def test_a_pedalboard_plugin_that_streams_silence_is_refused():
+    """pedalboard's PitchShift gives silence when streamed with reset=False (spotify/pedalboard#415): refused with
+    the way to stream pitch, or, where a pedalboard version streams it, heard."""
+    spec = "pedalboard=plugin=PitchShift:settings=semitones=4"
+    try:
+        stream = vcfx.Stream(spec, sample_rate=RATE, block_frames=BLOCK)
+    except vcfx.StreamError as exc:
+        assert "PitchShift gives silence when streamed" in str(exc) and "pitch_shift" in str(exc)
+        return
+    voice = vcfx.synthetic_voice(1.0, RATE).audio.samples.astype(np.float32)
+    assert np.abs(run(stream, voice)).max() > 0.01
+
+
 @pytest.mark.parametrize("spec", ["noise=snr_db=10:color=pink", "reverb=rt60_s=0.2", "pitch_shift=semitones=-3",
-                                  "formant_shift=ratio=0.9", "pitch_variance=factor=1.5"])
+                                  "formant_shift=ratio=0.9", "pitch_variance=factor=1.5",
+                                  "pedalboard=plugin=BrickwallLimiter"])
 def test_streaming_effects_keep_the_live_contract(spec):
     effect = vcfx.Chain.from_spec(spec)[0]
     vcfx.testing.check_live(effect)
