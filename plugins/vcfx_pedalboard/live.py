@@ -26,8 +26,8 @@ class PedalboardLive(vcfx.LiveProcessor):
     holds some is given the input in blocks of exactly ``block_frames`` as
     they fill, its output queued behind silence as long as what it holds
     back and a block less one frame: that is :attr:`latency_frames`, and
-    every block is answered in full and in step. A plugin that gives
-    silence for the noise cannot stream (in
+    every block is answered in full and in step. A plugin that holds frames
+    back and gives silence for the noise cannot stream (in
     pedalboard 0.9.26 ``PitchShift`` does, spotify/pedalboard#415) and is
     refused. :meth:`flush` returns the latency and ``tail_s`` of the
     plugin's output for silence (a reverb's tail) and resets the plugin.
@@ -56,14 +56,12 @@ class PedalboardLive(vcfx.LiveProcessor):
             held = max(held, given - returned)
             loudest = max(loudest, float(np.abs(y).max(initial=0.0)))
         self.plugin.reset()
-        if held:
-            held += self.block_frames - 1  # the input waits for a whole block
-        if loudest == 0.0:
+        if held and loudest == 0.0:  # held back, and gave nothing but silence (a gate that shuts holds nothing)
             name = self.effect.plugin if isinstance(self.effect.plugin, str) else type(self.plugin).__name__
             hint = "; for pitch, stream pitch_shift" if name == "PitchShift" else ""
             raise vcfx.StreamError(f"pedalboard's {name} gives silence when streamed block by block "
                                    f"(reset=False){hint}")
-        return held
+        return held + self.block_frames - 1 if held else 0  # the input waits for a whole block
 
     def _run(self, block: np.ndarray) -> np.ndarray:
         # pedalboard guesses the layout from the shape; a mono block goes in 1-D, which no version misreads
