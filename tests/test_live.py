@@ -168,7 +168,7 @@ def test_the_live_f0_keeps_to_a_known_contour_to_the_ends_of_syllables(rate, for
     correlation peaked at a formant's ringing two octaves up; a frame more than an octave off the frame before
     that does not repeat clearly is put near the period before. Against the voice's own contour (syllables at
     3 Hz gliding over 140-300 Hz), after the first 0.1 s: no voiced frame is two octaves off, and fewer than
-    0.5 % are more than 100 cents off (on these voices 5 frames of 590 were, 2000-2500 cents up)."""
+    0.5 % are more than 100 cents off (on the default vowel 5 frames of 588 were, 640-2520 cents up)."""
     kw = {} if formants is None else {"formants_hz": formants}
     voice = vcfx.synthetic_voice(4.0, rate, f0_hz=(180, 300, 150, 260, 170, 240, 140), syllable_rate_hz=3.0, **kw)
     recorder = LastFrameF0()
