@@ -163,7 +163,8 @@ class LastFrameF0(vcfx.Effect):
 
 
 @pytest.mark.parametrize("rate", [22050, RATE])
-@pytest.mark.parametrize("formants", [None, (280.0, 2250.0, 2900.0), (750.0, 1200.0, 2600.0)], ids=["default", "i", "a"])
+@pytest.mark.parametrize("formants", [None, (280.0, 2250.0, 2900.0), (750.0, 1200.0, 2600.0)],
+                         ids=["default", "i", "a"])
 def test_the_live_f0_keeps_to_a_known_contour_to_the_ends_of_syllables(rate, formants):
     """Where a syllable fades, the look-ahead holds the voice in one of the two correlated windows only, and the
     correlation peaked at a formant's ringing two octaves up; a frame more than an octave off the frame before
