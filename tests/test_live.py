@@ -15,7 +15,7 @@ import vcfx
 import vcfx.testing
 from vcfx import plugins
 
-from truth import praat_f0, subharmonic_db
+from truth import agreed_f0, praat_f0, subharmonic_db
 
 RATE = 48000
 BLOCK = 256
@@ -136,6 +136,18 @@ def test_an_octave_up_leaves_nothing_of_the_old_fundamental():
     assert subharmonic_db(vcfx.Audio(y[:, RATE // 10:-RATE // 10], RATE), 600.0) < -30.0
 
 
+def test_an_octave_up_at_a_low_rate_places_its_grains_between_samples():
+    """As offline: to the nearest sample, a period of 36.75 samples (600 Hz at 22.05 kHz) came out 36 and 37 by
+    turns, and that jitter left the old fundamental 34 dB under the new harmonics; between samples, 40."""
+    rate = 22050
+    voice = vcfx.synthetic_voice(1.0, rate, f0_hz=300.0, formants_hz=(300.0, 2200.0, 3000.0),
+                                 bandwidths_hz=(60.0, 100.0, 150.0)).audio
+    stream = vcfx.Stream("pitch_shift=semitones=12", sample_rate=rate, block_frames=BLOCK)
+    x = voice.samples.astype(np.float32)
+    y = aligned(stream, run(stream, x), x.shape[1])
+    assert subharmonic_db(vcfx.Audio(y[:, rate // 10:-rate // 10], rate), 600.0) < -38.0
+
+
 def test_an_octave_up_adds_no_offset():
     """As offline: voiced grains one period long repeated twice as often summed their means to an offset
     (3 % of the RMS here, speech.wav's power below 60 Hz -8 dB of the whole); each is zero-mean now."""
@@ -186,6 +198,28 @@ def test_the_live_f0_keeps_to_a_known_contour_to_the_ends_of_syllables(rate, for
     cents = np.abs(1200 * np.log2(f0[voiced] / truth[voiced]))
     assert cents.max() < 2400
     assert np.mean(cents > 100) < 0.005
+
+
+@pytest.mark.skipif(not SPEECH.exists(), reason="../shared/audio/speech.wav is not here")
+def test_the_live_f0_of_speech_agrees_with_praat_and_pyin():
+    """Where Praat and pYIN agree (within AGREE_CENTS), the live f0 of speech.wav is near them: StoneMask moved a
+    quarter of its frames 25 cents or more at 48 kHz, and the long lags picked 70 Hz on loud vowels (p90 55 cents
+    off Praat); StoneMask is kept within PEAK_TOLERANCE_CENTS now (p90 23)."""
+    speech = vcfx.load(SPEECH).resample(RATE)
+    voice = vcfx.Audio(speech.samples[:1], RATE)
+    recorder = LastFrameF0()
+    stream = vcfx.Stream(vcfx.Chain([recorder, vcfx.effect("pitch_shift", semitones=4)]), sample_rate=RATE,
+                         block_frames=BLOCK)
+    recorder.f0.clear()
+    run(stream, voice.samples.astype(np.float32))
+    times = np.array(sorted(recorder.f0))
+    f0 = np.array([recorder.f0[t] for t in times])
+    judged = agreed_f0(voice, times)
+    both = (f0 > 0) & (judged > 0)
+    assert both.sum() > 120
+    cents = np.abs(1200 * np.log2(f0[both] / judged[both]))
+    assert np.percentile(cents, 90) < 30.0
+    assert np.mean(cents > 50) < 0.05
 
 
 def test_rumble_between_syllables_passes_through_unvoiced():
