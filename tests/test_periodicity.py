@@ -74,3 +74,21 @@ def test_periodicity_of_a_signal_shorter_than_its_window():
     got = periodicity(x, f0, t, RATE, FLOOR)
     np.testing.assert_allclose(got, plain_periodicity(x, f0, t, RATE, FLOOR), rtol=0, atol=TOLERANCE)
     assert got[1] == 0 and got[3] == 0  # unvoiced; window wholly past the end
+
+
+@pytest.mark.parametrize("offset", [-0.5, -0.3, 0.0, 0.2, 0.45])
+def test_parabola_vertex_finds_the_top_of_a_parabola_between_samples(offset):
+    from vcfx_world import parabola_vertex
+
+    values = [2.0 - 0.7 * (x - offset) ** 2 for x in (-1.0, 0.0, 1.0)]
+    shift, height = parabola_vertex(*values)
+    assert shift == pytest.approx(offset, abs=1e-12)
+    assert height == pytest.approx(2.0, abs=1e-12)
+
+
+def test_parabola_vertex_of_values_that_do_not_bend_down_is_the_middle():
+    from vcfx_world import parabola_vertex
+
+    assert parabola_vertex(1.0, 2.0, 3.0) == (0.0, 2.0)  # a line
+    assert parabola_vertex(5.0, 2.0, 4.0) == (0.0, 2.0)  # a trough
+    assert parabola_vertex(-1.0, -9.0, -25.0)[0] == -0.5  # a top 1.5 steps away is held half a step away

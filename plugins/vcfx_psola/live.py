@@ -60,7 +60,7 @@ import pyworld
 from scipy import signal
 
 import vcfx
-from vcfx_world import PEAK_TOLERANCE_CENTS, SILENCE, VOICING_THRESHOLD  # as offline
+from vcfx_world import PEAK_TOLERANCE_CENTS, SILENCE, VOICING_THRESHOLD, parabola_vertex  # as offline
 
 from .domain import analysis_options, check_state
 from .marks import UNVOICED_SPACING_S, refined_lag, repeat_lag
@@ -99,13 +99,6 @@ LEVEL_TIME_S = 1.0
 
 CROSSFADE_S = 0.01
 """Fade between the delayed input (every effect neutral) and the overlap-add, either way."""
-
-
-def vertex(before, here, after):
-    """Offset (within half a sample) and height of the vertex of the parabola through three equally spaced values."""
-    curve = before - 2 * here + after
-    shift = np.clip(np.where(curve < 0, 0.5 * (before - after) / np.where(curve < 0, curve, -1.0), 0.0), -0.5, 0.5)
-    return shift, here - 0.25 * (before - after) * shift
 
 
 def longest_period(sample_rate: int, opts: dict[str, Any]) -> int:
@@ -298,7 +291,7 @@ class PsolaLive(vcfx.LiveProcessor):
         best = np.argmax(strength >= NEAR_BEST * top_peak, axis=1)
         rows = np.arange(len(segs))
         lag = lags[best]
-        shift, top = vertex(r[rows, lag - 1], r[rows, lag], r[rows, lag + 1])
+        shift, top = np.array([parabola_vertex(*r[k, j - 1:j + 2]) for k, j in zip(rows, lag)]).reshape(-1, 2).T
         voiced = np.isfinite(strength[rows, best]) & (top >= VOICING_THRESHOLD) & (rms >= SILENCE_RMS)
         f0 = np.where(voiced, self.sr / (lag + shift), 0.0)
         return f0, np.where(voiced, np.minimum(top, 1.0), 0.0), r
@@ -321,7 +314,7 @@ class PsolaLive(vcfx.LiveProcessor):
                 hi = min(self.pmax, int(math.ceil(period * NEAR_PERIOD)))
                 j = lo + int(np.argmax(r[k, lo:hi + 1]))
                 if lo < j < hi:
-                    shift, top = vertex(r[k, j - 1], r[k, j], r[k, j + 1])
+                    shift, top = parabola_vertex(r[k, j - 1], r[k, j], r[k, j + 1])
                     f0[k], periodic[k] = self.sr / (j + shift), min(1.0, max(float(top), 0.0))
                 else:
                     f0[k], periodic[k] = 0.0, 0.0

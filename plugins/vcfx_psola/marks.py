@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import vcfx
-from vcfx_world import voiced_stretches
+from vcfx_world import parabola_vertex, voiced_stretches
 
 UNVOICED_SPACING_S = 0.01
 """Distance between marks (and half-width of grains) where the voice is unvoiced or silent."""
@@ -154,12 +154,9 @@ def repeat_lag(x, at, half, lo, hi):
 def refined_lag(x, at, half, lag):
     """``lag`` (:func:`repeat_lag`) to a fraction of a sample: the vertex of the parabola through the
     correlations at ``lag - 1``, ``lag`` and ``lag + 1``."""
-    before = _correlation(x, at, half, lag - 1)
-    here = _correlation(x, at, half, lag)
-    after = _correlation(x, at, half, lag + 1)
-    curve = before - 2.0 * here + after
-    shift = 0.5 * (before - after) / curve if curve < 0 else 0.0
-    return lag + min(0.5, max(-0.5, shift))
+    shift, _ = parabola_vertex(_correlation(x, at, half, lag - 1), _correlation(x, at, half, lag),
+                               _correlation(x, at, half, lag + 1))
+    return lag + shift
 
 
 @vcfx.compiled

@@ -8,8 +8,8 @@ import vcfx
 
 from .analysis import analysis_options, track_channels
 from .domain import WorldDomain
-from .f0 import (PEAK_TOLERANCE_CENTS, SILENCE, VOICING_THRESHOLD, lower_octave_errors, raise_octave_errors,
-                 settle_voicing, track_f0, tracking_signal, voiced_stretches)
+from .f0 import (PEAK_TOLERANCE_CENTS, SILENCE, VOICING_THRESHOLD, lower_octave_errors, parabola_vertex,
+                 raise_octave_errors, settle_voicing, track_f0, tracking_signal, voiced_stretches)
 from .features import WorldFeatures, WorldState, envelope_power, frame_power
 from .formant_shift import FormantShift
 from .pitch_shift import PitchShift
@@ -24,6 +24,7 @@ __all__ = [
     "frame_power",
     "raise_octave_errors",
     "lower_octave_errors",
+    "parabola_vertex",
     "settle_voicing",
     "track_f0",
     "track_channels",

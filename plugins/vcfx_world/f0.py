@@ -491,13 +491,24 @@ def settle_edges(x: np.ndarray, f0: np.ndarray, t: np.ndarray, sample_rate: int,
 
 
 @vcfx.compiled
+def parabola_vertex(before, here, after):
+    """Offset (within half a step of ``here``) and height of the vertex of the parabola through three equally
+    spaced values; ``(0, here)`` where they do not bend down."""
+    curve = before - 2.0 * here + after
+    if curve >= 0.0:
+        return 0.0, here
+    shift = min(0.5, max(-0.5, 0.5 * (before - after) / curve))
+    return shift, here - 0.25 * (before - after) * shift
+
+
+@vcfx.compiled
 def _repeat_peaks(x, centres, periods, n, reach):
     """Best period (samples) within ``reach`` (a ratio) of each of ``periods``, how well it repeats, and at ``periods``.
 
     The normalised autocorrelation of two ``n``-sample windows ``lag``
     apart, centred together on each of ``centres``, at every whole lag in
     reach; the peak between whole lags by a parabola through the best and
-    its neighbours. A peak at either end of the reach is no peak: its
+    its neighbours (:func:`parabola_vertex`). A peak at either end of the reach is no peak: its
     period is returned as 0. Windows that do not fit in ``x`` score 0.
     """
     frames = len(centres)
@@ -529,10 +540,8 @@ def _repeat_peaks(x, centres, periods, n, reach):
         here[i] = r[k0] + (f - k0) * (r[k0 + 1] - r[k0])
         k = int(np.argmax(r))
         if 0 < k < hi - lo:
-            curve = r[k - 1] - 2.0 * r[k] + r[k + 1]
-            shift = 0.5 * (r[k - 1] - r[k + 1]) / curve if curve < 0.0 else 0.0
+            shift, peak[i] = parabola_vertex(r[k - 1], r[k], r[k + 1])
             best[i] = lo + k + shift
-            peak[i] = r[k] - 0.25 * (r[k - 1] - r[k + 1]) * shift
     return best, peak, here
 
 
