@@ -34,7 +34,9 @@ as the input received so far allows:
    :class:`LiveState` holding the last :data:`CENTRE_WINDOW_S` seconds of
    analysed frames, so ``pitch_variance`` finds its centre over that
    window: a running estimate.
-4. **Output marks** one target period apart, each overlap-adding the
+4. **Output marks** where the target rate, integrated frame by frame,
+   reaches one more mark (as offline; one target period of the frame at
+   the mark before lagged a glide by 10-15 cents), each overlap-adding the
    Hann-windowed two-period grain of the nearest analysis mark (no wider
    than two target periods), read ``formant_ratio`` times as fast and
    placed between samples where the output mark falls, as offline
@@ -193,7 +195,8 @@ class PsolaLive(vcfx.LiveProcessor):
         self.target_done = 0  # frames with a target f0
         self.marks = [0]  # analysis marks (absolute), the last few
         self.mark_periods = [self.unvoiced]
-        self.next_out = 0.0  # where the next output mark falls (absolute, fractional)
+        self.next_out: float | None = 0.0  # where the next output mark falls (absolute, fractional), once known
+        self.last_out = 0.0  # where the last one fell
         self.mix = 0.0  # 0: the delayed input, 1: the overlap-add
         keep = math.exp(-1.0 / (LEVEL_TIME_S * self.sr))
         self.level_b, self.level_a = np.array([1.0 - keep]), np.array([1.0, -keep])
@@ -430,7 +433,13 @@ class PsolaLive(vcfx.LiveProcessor):
         """Output marks up to the last analysis mark, each adding its grain into the output buffer."""
         marks = np.asarray(self.marks)
         limit = min(self.marks[-1], self._known_until())
-        while round(self.next_out) <= limit:
+        while True:
+            if self.next_out is None:
+                self.next_out = self._mark_after(self.last_out)
+                if self.next_out is None:
+                    return
+            if round(self.next_out) > limit:
+                return
             m = int(round(self.next_out))
             j = int(np.searchsorted(marks, m))
             j = min(j, len(marks) - 1)
@@ -444,7 +453,22 @@ class PsolaLive(vcfx.LiveProcessor):
             spacing = self.sr / f if f > 0 else self.unvoiced
             late = m - self.next_out if f > 0 else None
             self._grain(m, a, min(period / ratio, spacing) if f > 0 else period / ratio, ratio, late)
-            self.next_out += spacing
+            self.last_out, self.next_out = self.next_out, None
+
+    def _mark_after(self, start: float) -> float | None:
+        """The output mark after the one at ``start``: where the target rate, integrated frame by frame, reaches one
+        more mark (as offline, :func:`vcfx_psola.marks.marks_along`); None while it needs a frame with no target."""
+        pos, left = start, 1.0
+        k = math.floor(pos / self.hop + 0.5)  # the frame whose samples pos is among
+        while k < self.target_done:
+            f = self._f0_at(self.target, k * self.hop)
+            per_sample = f / self.sr if f > 0 else 1.0 / self.unvoiced
+            end = (k + 0.5) * self.hop
+            if pos + left / per_sample <= end:
+                return pos + left / per_sample
+            left -= (end - pos) * per_sample
+            pos, k = end, k + 1
+        return None
 
     def _grain(self, m: int, a: float, half: float, ratio: float, late: float | None) -> None:
         """Add the grain around input mark ``a`` at output sample ``m``, as offline: a voiced one (``late`` not
