@@ -7,7 +7,10 @@ Each voice is made mono (its first channel) and kept at its own rate
 ``--shifts`` semitones runs through a :class:`vcfx.Stream` in blocks of
 ``--block`` frames, laid against the input by its latency, and through the
 offline chain with ``engine="psola"``. Praat judges both as
-``benchmarks/engines.py`` does (``shift_error`` in ``tests/truth.py``):
+``benchmarks/engines.py`` does (``shift_error`` in ``tests/truth.py``), but
+over its default range, 60-900 Hz, for every voice (engines.py takes
+75-700 Hz for real voices): at -4 the output is tracked from 47.6 Hz, over
+63 ms windows, and short words lose frames at their edges to it:
 
 - **kept**: of the input frames Praat calls voiced, the share whose output
   frame it calls voiced too;
