@@ -37,6 +37,22 @@ def aligned(stream: vcfx.Stream, y: np.ndarray, frames: int) -> np.ndarray:
     return y[:, stream.latency_frames:stream.latency_frames + frames]
 
 
+def streamed(chain, audio: vcfx.Audio) -> vcfx.Audio:
+    """``audio`` through a stream of ``chain`` (a spec or a Chain) in blocks of :data:`BLOCK`, laid against it."""
+    stream = vcfx.Stream(chain, sample_rate=audio.sample_rate, block_frames=BLOCK)
+    x = audio.samples.astype(np.float32)
+    return vcfx.Audio(aligned(stream, run(stream, x), x.shape[1]), audio.sample_rate)
+
+
+def old_fundamental_an_octave_up_db(rate: int) -> float:
+    """The old fundamental's level under the new harmonics after +12 semitones live, on a 300 Hz vowel whose first
+    formant sits on it, away from the first and last 0.1 s."""
+    voice = vcfx.synthetic_voice(1.0, rate, f0_hz=300.0, formants_hz=(300.0, 2200.0, 3000.0),
+                                 bandwidths_hz=(60.0, 100.0, 150.0)).audio
+    y = streamed("pitch_shift=semitones=12", voice).samples
+    return subharmonic_db(vcfx.Audio(y[:, rate // 10:-rate // 10], rate), 600.0)
+
+
 def impulses(frames: int, every: int, first: int = 1000) -> np.ndarray:
     x = np.zeros((1, frames), np.float32)
     x[0, first::every] = 0.5
@@ -94,9 +110,7 @@ def compare_with_offline(voice: vcfx.Audio, spec: str) -> tuple[float, float, np
     """
     chain = vcfx.Chain.from_spec(spec)
     offline = vcfx.Chain(list(chain), engine="psola")(voice)
-    stream = vcfx.Stream(chain, sample_rate=voice.sample_rate, block_frames=BLOCK)
-    x = voice.samples.astype(np.float32)
-    live = vcfx.Audio(aligned(stream, run(stream, x), x.shape[1]), voice.sample_rate)
+    live = streamed(chain, voice)
     _, f_live = praat_f0(live)
     _, f_off = praat_f0(offline)
     _, f_in = praat_f0(voice)
@@ -128,33 +142,20 @@ def test_same_voice_as_offline_on_speech():
 def test_an_octave_up_leaves_nothing_of_the_old_fundamental():
     # as offline (test_psola.py): grains two input periods wide left the old fundamental 24 dB under the
     # new harmonics here; two target periods wide, 46 dB
-    voice = vcfx.synthetic_voice(1.0, RATE, f0_hz=300.0, formants_hz=(300.0, 2200.0, 3000.0),
-                                 bandwidths_hz=(60.0, 100.0, 150.0)).audio
-    stream = vcfx.Stream("pitch_shift=semitones=12", sample_rate=RATE, block_frames=BLOCK)
-    x = voice.samples.astype(np.float32)
-    y = aligned(stream, run(stream, x), x.shape[1])
-    assert subharmonic_db(vcfx.Audio(y[:, RATE // 10:-RATE // 10], RATE), 600.0) < -30.0
+    assert old_fundamental_an_octave_up_db(RATE) < -30.0
 
 
 def test_an_octave_up_at_a_low_rate_places_its_grains_between_samples():
     """As offline: to the nearest sample, a period of 36.75 samples (600 Hz at 22.05 kHz) came out 36 and 37 by
     turns, and that jitter left the old fundamental 34 dB under the new harmonics; between samples, 40."""
-    rate = 22050
-    voice = vcfx.synthetic_voice(1.0, rate, f0_hz=300.0, formants_hz=(300.0, 2200.0, 3000.0),
-                                 bandwidths_hz=(60.0, 100.0, 150.0)).audio
-    stream = vcfx.Stream("pitch_shift=semitones=12", sample_rate=rate, block_frames=BLOCK)
-    x = voice.samples.astype(np.float32)
-    y = aligned(stream, run(stream, x), x.shape[1])
-    assert subharmonic_db(vcfx.Audio(y[:, rate // 10:-rate // 10], rate), 600.0) < -38.0
+    assert old_fundamental_an_octave_up_db(22050) < -38.0
 
 
 def test_an_octave_up_adds_no_offset():
     """As offline: voiced grains one period long repeated twice as often summed their means to an offset
     (3 % of the RMS here, speech.wav's power below 60 Hz -8 dB of the whole); each is zero-mean now."""
     voice = vcfx.synthetic_voice(1.0, RATE, f0_hz=150.0).audio
-    stream = vcfx.Stream("pitch_shift=semitones=12", sample_rate=RATE, block_frames=BLOCK)
-    x = voice.samples.astype(np.float32)
-    y = aligned(stream, run(stream, x), x.shape[1])[:, RATE // 10:-RATE // 10]
+    y = streamed("pitch_shift=semitones=12", voice).samples[:, RATE // 10:-RATE // 10]
     assert abs(y.mean()) < 0.005 * np.sqrt(np.mean(y ** 2))
 
 
@@ -183,9 +184,7 @@ def test_the_live_output_follows_a_fast_glide(semitones):
     offline engine 3.7 / 7.3 and 3.0 / 6.6, Praat's reading of the input itself 4.3 / 8.7."""
     rate = 22050
     voice = vcfx.synthetic_voice(2.0, rate, f0_hz=(120.0, 300.0, 120.0, 300.0, 120.0))
-    stream = vcfx.Stream(f"pitch_shift=semitones={semitones}", sample_rate=rate, block_frames=BLOCK)
-    x = voice.audio.samples.astype(np.float32)
-    out = vcfx.Audio(aligned(stream, run(stream, x), x.shape[1]), rate)
+    out = streamed(f"pitch_shift=semitones={semitones}", voice.audio)
     ratio = 2.0 ** (semitones / 12)
     t, f0 = praat_f0(out, 100.0 * ratio, 600.0 * ratio)
     judged = (f0 > 0) & (t > 0.1) & (t < 1.9)
@@ -289,10 +288,7 @@ def test_a_parameter_change_from_another_thread_takes_effect_at_the_next_block_w
 def test_pitch_variance_centres_on_a_running_mean():
     """factor=0 speaks at the centre: the mean log f0 of the voice so far (all of it, within CENTRE_WINDOW_S)."""
     truth = vcfx.synthetic_voice(2.0, RATE, f0_hz=(120.0, 200.0))
-    stream = vcfx.Stream("pitch_variance=factor=0", sample_rate=RATE, block_frames=BLOCK)
-    x = truth.audio.samples.astype(np.float32)
-    y = aligned(stream, run(stream, x), x.shape[1])
-    t, f_out = praat_f0(vcfx.Audio(y, RATE))
+    t, f_out = praat_f0(streamed("pitch_variance=factor=0", truth.audio))
     grid = np.arange(0.0, 2.0, 0.005)
     running = np.exp2(np.cumsum(np.log2(truth.f0_at(grid))) / np.arange(1, len(grid) + 1))
     expected = np.interp(t, grid, running)
